@@ -1,0 +1,348 @@
+//! The application: opening a ledger, importing records (validate, dedupe,
+//! append, project, quarantine — one transaction per batch), rebuilding
+//! projections and replaying the quarantine.
+//!
+//! Connectors, the web server and the CLI call this crate; it is the only
+//! place that knows both the ledger and the projections.
+
+#![forbid(unsafe_code)]
+
+pub mod projector;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use casetrail_exchange::{parse_record, Event, RawLine, RecordError, SCHEMA_VERSION};
+use casetrail_ledger::{keys, Appender, NewQuarantine, Store, StoreError};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+
+use projector::{ProjectError, Projector};
+
+pub use casetrail_ledger::{verify, VerifyFailure, VerifyReport};
+
+/// Records per write transaction on the import path.
+pub const IMPORT_BATCH_RECORDS: usize = 5_000;
+/// Events read per page by rebuild.
+const REBUILD_PAGE_EVENTS: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error("{0}")]
+    Projection(String),
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+}
+
+impl From<ProjectError> for AppError {
+    fn from(error: ProjectError) -> Self {
+        match error {
+            ProjectError::Store(error) => AppError::Store(error),
+            other => AppError::Projection(other.to_string()),
+        }
+    }
+}
+
+/// Where the data lives: a SQLite file or a PostgreSQL URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DbLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbLocation {
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            DbLocation::Postgres(text.to_owned())
+        } else {
+            DbLocation::Sqlite(PathBuf::from(text.strip_prefix("sqlite://").unwrap_or(text)))
+        }
+    }
+
+    /// Where the tree-head signing key is kept unless a path is given: next
+    /// to a SQLite file; in the working directory for PostgreSQL.
+    pub fn default_key_path(&self) -> PathBuf {
+        match self {
+            DbLocation::Sqlite(path) => {
+                let mut name = path.as_os_str().to_owned();
+                name.push(".signing-key");
+                PathBuf::from(name)
+            }
+            DbLocation::Postgres(_) => PathBuf::from("casetrail-signing.key"),
+        }
+    }
+
+    pub fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+        Ok(match self {
+            DbLocation::Sqlite(path) => Box::new(casetrail_store_sqlite::SqliteStore::open(path)?),
+            DbLocation::Postgres(url) => Box::new(casetrail_store_postgres::PgStore::connect(url)?),
+        })
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    /// The sequence number of each accepted line, in input order (only
+    /// kept when asked, for the API).
+    pub sequences: Vec<u64>,
+}
+
+impl ImportSummary {
+    fn add(&mut self, other: ImportSummary) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.quarantined += other.quarantined;
+        self.sequences.extend(other.sequences);
+    }
+}
+
+/// One input line on its way in.
+pub struct Incoming {
+    pub line: Option<u64>,
+    pub raw: Vec<u8>,
+    pub parsed: Result<Event, RecordError>,
+}
+
+impl Incoming {
+    pub fn from_raw(line: RawLine) -> Self {
+        let parsed = parse_record(&line.bytes);
+        Incoming { line: Some(line.line), raw: line.bytes, parsed }
+    }
+}
+
+/// The ledger with its projections: the application's one entry point.
+pub struct Ledger {
+    store: Box<dyn Store>,
+    key: SigningKey,
+    clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+}
+
+#[allow(clippy::disallowed_methods)]
+fn system_clock() -> DateTime<Utc> {
+    Utc::now()
+}
+
+impl Ledger {
+    /// Opens the store and the signing key (created on first start).
+    pub fn open(location: &DbLocation, key_path: Option<&Path>) -> Result<Self, AppError> {
+        let store = location.open()?;
+        let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| location.default_key_path());
+        let key = keys::load_or_create(&key_path)?;
+        Self::with_parts(store, key, Box::new(system_clock))
+    }
+
+    /// Assembles a ledger from parts (tests pass a fixed clock).
+    pub fn with_parts(
+        mut store: Box<dyn Store>,
+        key: SigningKey,
+        clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+    ) -> Result<Self, AppError> {
+        let mut tx = store.begin()?;
+        tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
+        tx.commit()?;
+        Ok(Self { store, key, clock })
+    }
+
+    pub fn store(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// Imports lines from `source` in batches; `progress` is called after
+    /// each batch with the running summary.
+    pub fn import(
+        &mut self,
+        source: &str,
+        lines: impl Iterator<Item = Incoming>,
+        mut progress: impl FnMut(&ImportSummary),
+    ) -> Result<ImportSummary, AppError> {
+        let mut total = ImportSummary::default();
+        let mut batch = Vec::with_capacity(IMPORT_BATCH_RECORDS);
+        for incoming in lines {
+            batch.push(incoming);
+            if batch.len() == IMPORT_BATCH_RECORDS {
+                total.add(self.import_batch(source, std::mem::take(&mut batch))?);
+                progress(&total);
+            }
+        }
+        if !batch.is_empty() {
+            total.add(self.import_batch(source, batch)?);
+            progress(&total);
+        }
+        Ok(total)
+    }
+
+    /// Imports one batch in one transaction: every line is accepted,
+    /// recognised as a duplicate, or quarantined with its reason.
+    pub fn import_batch(&mut self, source: &str, batch: Vec<Incoming>) -> Result<ImportSummary, AppError> {
+        let now = (self.clock)();
+        let mut tx = self.store.begin()?;
+        let mut appender = Appender::open(tx.as_mut(), now)?;
+        let keys: Vec<(String, Option<String>)> = batch
+            .iter()
+            .map(|incoming| (source.to_owned(), incoming.parsed.as_ref().ok().map(Event::idempotency_key)))
+            .collect();
+        let lookup: Vec<(&str, &str)> =
+            keys.iter().filter_map(|(source, key)| key.as_deref().map(|key| (source.as_str(), key))).collect();
+        let existing = tx.existing_keys(&lookup)?;
+        let mut projector = Projector::default();
+        projector.preload(tx.as_mut(), batch.iter().filter_map(|incoming| incoming.parsed.as_ref().ok()))?;
+
+        let mut summary = ImportSummary::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut quarantine = Vec::new();
+        for (incoming, (_, key)) in batch.iter().zip(&keys) {
+            let event = match &incoming.parsed {
+                Ok(event) => event,
+                Err(error) => {
+                    quarantine.push(quarantined(now, source, incoming, error.field.clone(), error.reason.clone()));
+                    continue;
+                }
+            };
+            let key = key.as_deref().unwrap_or_default();
+            if let Some(seq) = existing.get(&(source.to_owned(), key.to_owned())) {
+                summary.duplicates += 1;
+                summary.sequences.push(*seq);
+                continue;
+            }
+            if !seen.insert(key) {
+                summary.duplicates += 1;
+                continue;
+            }
+            match projector.apply(event) {
+                Ok(()) => {
+                    let seq = appender.push(casetrail_ledger::NewEvent {
+                        source,
+                        idempotency_key: key.to_owned(),
+                        record_type: event.record_type(),
+                        schema_version: SCHEMA_VERSION,
+                        at: event.at_utc(),
+                        canonical: event.canonical.clone(),
+                    });
+                    summary.accepted += 1;
+                    summary.sequences.push(seq);
+                }
+                Err(ProjectError::Rule(violation)) => {
+                    seen.remove(key);
+                    quarantine.push(quarantined(now, source, incoming, violation.field.map(str::to_owned), violation.reason));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        summary.quarantined = quarantine.len() as u64;
+        appender.flush(tx.as_mut())?;
+        projector.flush(tx.as_mut())?;
+        tx.insert_quarantine(&quarantine)?;
+        appender.finish(tx.as_mut(), &self.key)?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Recomputes every projection from the ledger, in one transaction.
+    pub fn rebuild(&mut self, mut progress: impl FnMut(u64)) -> Result<u64, AppError> {
+        let mut tx = self.store.begin()?;
+        tx.clear_projections()?;
+        let mut done = 0u64;
+        loop {
+            let page = tx.events_after(done, REBUILD_PAGE_EVENTS)?;
+            let Some(last) = page.last().map(|event| event.seq) else { break };
+            let events: Vec<Event> = page
+                .iter()
+                .map(|stored| {
+                    parse_record(&stored.canonical).map_err(|error| {
+                        AppError::Store(StoreError::Corrupt(format!("event {} no longer parses: {error}; run `casetrail verify`", stored.seq)))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            let mut projector = Projector::default();
+            projector.preload(tx.as_mut(), events.iter())?;
+            for (event, stored) in events.iter().zip(&page) {
+                projector.apply(event).map_err(|error| {
+                    AppError::Projection(format!("event {} cannot be applied during rebuild: {error}", stored.seq))
+                })?;
+            }
+            projector.flush(tx.as_mut())?;
+            done = last;
+            progress(done);
+        }
+        tx.commit()?;
+        Ok(done)
+    }
+
+    /// Replays every open quarantine entry; those that now pass are appended
+    /// and marked resolved, the others stay open (with their first reason).
+    pub fn replay_quarantine(&mut self) -> Result<ImportSummary, AppError> {
+        let entries = self.store.quarantine(true, usize::MAX)?;
+        let mut total = ImportSummary::default();
+        for entry in entries {
+            let incoming = Incoming {
+                line: entry.entry.line,
+                raw: entry.entry.raw.clone(),
+                parsed: parse_record(&entry.entry.raw),
+            };
+            // A replayed line that fails again must not be quarantined twice.
+            let result = self.replay_one(&entry.entry.source, incoming, entry.id)?;
+            total.add(result);
+        }
+        Ok(total)
+    }
+
+    fn replay_one(&mut self, source: &str, incoming: Incoming, id: u64) -> Result<ImportSummary, AppError> {
+        if incoming.parsed.is_err() {
+            return Ok(ImportSummary { quarantined: 1, ..Default::default() });
+        }
+        // Try the line in a batch of its own; on a rule failure, roll back.
+        let now = (self.clock)();
+        let mut tx = self.store.begin()?;
+        let Ok(event) = &incoming.parsed else { return Ok(ImportSummary::default()) };
+        let key = event.idempotency_key();
+        let existing = tx.existing_keys(&[(source, key.as_str())])?;
+        if let Some(seq) = existing.values().next() {
+            tx.resolve_quarantine(id, Some(*seq))?;
+            tx.commit()?;
+            return Ok(ImportSummary { duplicates: 1, sequences: vec![*seq], ..Default::default() });
+        }
+        let mut appender = Appender::open(tx.as_mut(), now)?;
+        let mut projector = Projector::default();
+        projector.preload(tx.as_mut(), std::iter::once(event))?;
+        match projector.apply(event) {
+            Ok(()) => {}
+            Err(ProjectError::Rule(_)) => return Ok(ImportSummary { quarantined: 1, ..Default::default() }),
+            Err(other) => return Err(other.into()),
+        }
+        let seq = appender.push(casetrail_ledger::NewEvent {
+            source,
+            idempotency_key: key,
+            record_type: event.record_type(),
+            schema_version: SCHEMA_VERSION,
+            at: event.at_utc(),
+            canonical: event.canonical.clone(),
+        });
+        appender.flush(tx.as_mut())?;
+        projector.flush(tx.as_mut())?;
+        tx.resolve_quarantine(id, Some(seq))?;
+        appender.finish(tx.as_mut(), &self.key)?;
+        tx.commit()?;
+        Ok(ImportSummary { accepted: 1, sequences: vec![seq], ..Default::default() })
+    }
+
+    /// Verifies the whole log.
+    pub fn verify(&mut self, progress: impl FnMut(u64)) -> Result<VerifyReport, VerifyFailure> {
+        verify(self.store.as_mut(), progress)
+    }
+}
+
+fn quarantined(now: DateTime<Utc>, source: &str, incoming: &Incoming, field: Option<String>, reason: String) -> NewQuarantine {
+    NewQuarantine { received_at: now, source: source.to_owned(), line: incoming.line, raw: incoming.raw.clone(), field, reason }
+}

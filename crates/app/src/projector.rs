@@ -1,0 +1,289 @@
+//! Projections maintained in the same transaction as the append.
+//!
+//! A batch loads every document its events touch in a few queries, applies
+//! the domain's pure rules in memory, then writes back only what changed and
+//! the aggregated counter deltas.
+
+use std::collections::{BTreeMap, HashMap};
+
+use casetrail_domain::appeal::{self, AppealState};
+use casetrail_domain::charge::{self, ChargeState, PaymentApplied};
+use casetrail_domain::registry::{self, AgencyState, DeviceState, ProtocolState};
+use casetrail_domain::RuleViolation;
+use casetrail_exchange::{Event, Record};
+use casetrail_ledger::{CounterDelta, ProjectionDoc, StoreError, Tx};
+use chrono::NaiveDate;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Projection document kinds.
+pub mod kind {
+    pub const AGENCY: &str = "agency";
+    pub const APPEAL: &str = "appeal";
+    pub const CHARGE: &str = "charge";
+    pub const DEVICE: &str = "device";
+    pub const PROTOCOL: &str = "protocol";
+    pub const PAYMENT: &str = "payment";
+    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT];
+}
+
+/// Counter names (per agency and Kazakhstan local day).
+pub mod metric {
+    pub const APPEALS_REGISTERED: &str = "appeals_registered";
+    pub const APPEALS_FORWARDED_IN: &str = "appeals_forwarded_in";
+    pub const APPEALS_FORWARDED_OUT: &str = "appeals_forwarded_out";
+    pub const APPEALS_EXTENDED: &str = "appeals_extended";
+    pub const APPEALS_ANSWERED: &str = "appeals_answered";
+    pub const FINES_IMPOSED: &str = "fines_imposed";
+    pub const FINES_IMPOSED_TIYN: &str = "fines_imposed_tiyn";
+    pub const PAYMENTS_TIYN: &str = "payments_tiyn";
+    pub const FINES_REFERRED: &str = "fines_referred";
+    pub const PROTOCOLS_SIGNED: &str = "protocols_signed";
+}
+
+/// Agency name used in counters for charges that no protocol ties to an agency.
+pub const UNKNOWN_AGENCY: &str = "unknown";
+
+/// A payment nobody's charge claimed (yet).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentState {
+    pub payment: String,
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    pub amount_tiyn: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The charge it was applied to; `None` while unmatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_uin: Option<String>,
+}
+
+type DocKey = (&'static str, String);
+
+/// One batch's view of the projections.
+#[derive(Default)]
+pub struct Projector {
+    /// Loaded or created documents: `None` means "known to be absent".
+    docs: HashMap<DocKey, Option<(Option<String>, serde_json::Value)>>,
+    dirty: BTreeMap<DocKey, ()>,
+    counters: HashMap<(String, NaiveDate, &'static str), i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    Rule(#[from] RuleViolation),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("projection document {kind}/{key} is unreadable: {error}; run `casetrail rebuild`")]
+    Corrupt { kind: &'static str, key: String, error: String },
+}
+
+/// The documents an event reads or writes.
+pub fn touched(event: &Event) -> Vec<DocKey> {
+    let mut keys = Vec::with_capacity(2);
+    match &event.record {
+        Record::AgencyRegistered(r) => keys.push((kind::AGENCY, r.agency.to_string())),
+        Record::DeviceEnrolled(r) => keys.push((kind::DEVICE, r.device.to_string())),
+        Record::DeviceRevoked(r) => keys.push((kind::DEVICE, r.device.to_string())),
+        Record::ProtocolSigned(r) => keys.push((kind::PROTOCOL, r.case.to_string())),
+        Record::FineImposed(r) => {
+            keys.push((kind::CHARGE, r.uin.to_string()));
+            keys.push((kind::PROTOCOL, r.case.to_string()));
+        }
+        Record::PaymentReceived(r) => {
+            keys.push((kind::PAYMENT, payment_key(r.provider.as_str(), r.payment.as_str())));
+            if let Some(uin) = r.uin.as_deref().and_then(|text| casetrail_types::Uin::parse(text.trim()).ok()) {
+                keys.push((kind::CHARGE, uin.to_string()));
+            }
+        }
+        record => {
+            if let Some(number) = appeal::appeal_of(record) {
+                keys.push((kind::APPEAL, number.to_owned()));
+            } else if let Some(uin) = charge::uin_of(record) {
+                keys.push((kind::CHARGE, uin.to_string()));
+            }
+        }
+    }
+    keys
+}
+
+/// The payment document key: provider and the provider's payment id.
+pub fn payment_key(provider: &str, payment: &str) -> String {
+    format!("{provider}/{payment}")
+}
+
+impl Projector {
+    /// Loads, in one query per kind, every document these events touch.
+    pub fn preload<'e>(&mut self, tx: &mut dyn Tx, events: impl Iterator<Item = &'e Event>) -> Result<(), ProjectError> {
+        let mut wanted: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        for event in events {
+            for key in touched(event) {
+                if !self.docs.contains_key(&key) {
+                    self.docs.insert(key.clone(), None);
+                    wanted.entry(key.0).or_default().push(key.1);
+                }
+            }
+        }
+        for (kind, keys) in wanted {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            for doc in tx.load_docs(kind, &refs)? {
+                let value = serde_json::from_str(&doc.doc)
+                    .map_err(|error| ProjectError::Corrupt { kind, key: doc.key.clone(), error: error.to_string() })?;
+                self.docs.insert((kind, doc.key), Some((doc.agency, value)));
+            }
+        }
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
+        match self.docs.get(&(kind, key.to_owned())) {
+            Some(Some((_, value))) => serde_json::from_value(value.clone())
+                .map(Some)
+                .map_err(|error| ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() }),
+            _ => Ok(None),
+        }
+    }
+
+    fn put<T: Serialize>(&mut self, kind: &'static str, key: &str, agency: Option<&str>, state: &T) -> Result<(), ProjectError> {
+        let value = serde_json::to_value(state)
+            .map_err(|error| ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() })?;
+        let doc_key = (kind, key.to_owned());
+        self.docs.insert(doc_key.clone(), Some((agency.map(str::to_owned), value)));
+        self.dirty.insert(doc_key, ());
+        Ok(())
+    }
+
+    fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
+        *self.counters.entry((agency.to_owned(), day, metric)).or_default() += delta;
+    }
+
+    /// Applies one event, or says which rule it breaks (and changes nothing).
+    pub fn apply(&mut self, event: &Event) -> Result<(), ProjectError> {
+        let day = casetrail_types::time::local_date(event.at_utc());
+        match &event.record {
+            Record::AgencyRegistered(r) => {
+                if let Some(state) = registry::apply_agency(event) {
+                    self.put::<AgencyState>(kind::AGENCY, r.agency.as_str(), Some(r.agency.as_str()), &state)?;
+                }
+            }
+            Record::DeviceEnrolled(_) | Record::DeviceRevoked(_) => {
+                let key = &touched(event)[0].1;
+                let current: Option<DeviceState> = self.get(kind::DEVICE, key)?;
+                let next = registry::apply_device(current.as_ref(), event)?;
+                self.put(kind::DEVICE, key, Some(&next.agency.clone()), &next)?;
+            }
+            Record::ProtocolSigned(r) => {
+                let current: Option<ProtocolState> = self.get(kind::PROTOCOL, r.case.as_str())?;
+                let next = registry::apply_protocol(current.as_ref(), event)?;
+                self.count(&next.agency, day, metric::PROTOCOLS_SIGNED, 1);
+                self.put(kind::PROTOCOL, r.case.as_str(), Some(&next.agency.clone()), &next)?;
+            }
+            Record::FineImposed(_) | Record::FineReferred(_) | Record::FineRecalled(_) | Record::FineCancelled(_) => {
+                self.apply_charge(event, day)?;
+            }
+            Record::PaymentReceived(_) => self.apply_payment(event, day)?,
+            _ => self.apply_appeal(event, day)?,
+        }
+        Ok(())
+    }
+
+    fn apply_appeal(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
+        let Some(number) = appeal::appeal_of(&event.record) else { return Ok(()) };
+        let number = number.to_owned();
+        let current: Option<AppealState> = self.get(kind::APPEAL, &number)?;
+        let next = appeal::apply(current.as_ref(), event)?;
+        match &event.record {
+            Record::AppealRegistered(r) => self.count(r.agency.as_str(), day, metric::APPEALS_REGISTERED, 1),
+            Record::AppealForwarded(r) => {
+                self.count(r.from.as_str(), day, metric::APPEALS_FORWARDED_OUT, 1);
+                self.count(r.to.as_str(), day, metric::APPEALS_FORWARDED_IN, 1);
+            }
+            Record::AppealExtended(r) => self.count(r.agency.as_str(), day, metric::APPEALS_EXTENDED, 1),
+            Record::AppealAnswered(r) => self.count(r.agency.as_str(), day, metric::APPEALS_ANSWERED, 1),
+            _ => {}
+        }
+        let holder = next.holder().to_string();
+        self.put(kind::APPEAL, &number, Some(&holder), &next)
+    }
+
+    fn apply_charge(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
+        let Some(uin) = charge::uin_of(&event.record).map(ToString::to_string) else { return Ok(()) };
+        let current: Option<ChargeState> = self.get(kind::CHARGE, &uin)?;
+        let protocol: Option<ProtocolState> = match &event.record {
+            Record::FineImposed(r) => self.get(kind::PROTOCOL, r.case.as_str())?,
+            _ => None,
+        };
+        let next = charge::apply(current.as_ref(), protocol.as_ref(), event)?;
+        let agency = next.agency.clone().unwrap_or_else(|| UNKNOWN_AGENCY.to_owned());
+        match &event.record {
+            Record::FineImposed(_) => {
+                self.count(&agency, day, metric::FINES_IMPOSED, 1);
+                self.count(&agency, day, metric::FINES_IMPOSED_TIYN, next.amount_tiyn);
+            }
+            Record::FineReferred(_) => self.count(&agency, day, metric::FINES_REFERRED, 1),
+            _ => {}
+        }
+        self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)
+    }
+
+    fn apply_payment(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
+        let Record::PaymentReceived(payment) = &event.record else { return Ok(()) };
+        let key = payment_key(payment.provider.as_str(), payment.payment.as_str());
+        if self.get::<PaymentState>(kind::PAYMENT, &key)?.is_some() {
+            return Err(RuleViolation::new(
+                "payment",
+                format!("provider {} already reported payment {} under another record id", payment.provider, payment.payment),
+            )
+            .into());
+        }
+        let uin = payment.uin.as_deref().and_then(|text| casetrail_types::Uin::parse(text.trim()).ok()).map(|uin| uin.to_string());
+        let mut state = PaymentState {
+            payment: payment.payment.to_string(),
+            provider: payment.provider.to_string(),
+            uin: payment.uin.clone(),
+            payer: payment.payer.as_ref().and_then(|party| party.number()),
+            amount_tiyn: payment.amount_kzt.tiyn(),
+            at: event.at_utc(),
+            matched_uin: None,
+        };
+        if let Some(uin) = uin {
+            if let Some(current) = self.get::<ChargeState>(kind::CHARGE, &uin)? {
+                let applied = PaymentApplied {
+                    payment: state.payment.clone(),
+                    provider: state.provider.clone(),
+                    amount_tiyn: state.amount_tiyn,
+                    at: state.at,
+                };
+                let next = charge::apply_payment(&current, &applied);
+                let agency = next.agency.clone().unwrap_or_else(|| UNKNOWN_AGENCY.to_owned());
+                self.count(&agency, day, metric::PAYMENTS_TIYN, state.amount_tiyn);
+                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
+                state.matched_uin = Some(uin);
+            }
+        }
+        self.put(kind::PAYMENT, &key, None, &state)
+    }
+
+    /// Writes changed documents and counter deltas; the projector is then
+    /// empty and can serve the next batch.
+    pub fn flush(&mut self, tx: &mut dyn Tx) -> Result<(), ProjectError> {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut docs = Vec::with_capacity(dirty.len());
+        for (kind, key) in dirty.into_keys() {
+            if let Some(Some((agency, value))) = self.docs.get(&(kind, key.clone())) {
+                docs.push(ProjectionDoc { kind: kind.to_owned(), key, agency: agency.clone(), doc: value.to_string() });
+            }
+        }
+        tx.store_docs(&docs)?;
+        let deltas: Vec<CounterDelta> = std::mem::take(&mut self.counters)
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .map(|((agency, day, metric), delta)| CounterDelta { agency, day, metric: metric.to_owned(), delta })
+            .collect();
+        tx.add_counters(&deltas)?;
+        self.docs.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,101 @@
+//! Agencies, devices and signed protocols: the registry facts other events
+//! refer to.
+
+use casetrail_exchange::{AgencyKind, Event, LocalizedName, Record};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::RuleViolation;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgencyState {
+    pub agency: String,
+    pub name: LocalizedName,
+    pub kind: AgencyKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceState {
+    pub device: String,
+    pub agency: String,
+    pub public_key: String,
+    pub enrolled_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolState {
+    pub case: String,
+    pub agency: String,
+    pub device: String,
+    pub officer: String,
+    pub article: String,
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offender: Option<String>,
+    pub signed_at: DateTime<Utc>,
+    pub signed_on: NaiveDate,
+}
+
+/// An agency registration replaces the previous one (names change).
+pub fn apply_agency(event: &Event) -> Option<AgencyState> {
+    let Record::AgencyRegistered(agency) = &event.record else { return None };
+    Some(AgencyState {
+        agency: agency.agency.to_string(),
+        name: agency.name.clone(),
+        kind: agency.kind,
+        region: agency.region.as_ref().map(ToString::to_string),
+        parent: agency.parent.as_ref().map(ToString::to_string),
+    })
+}
+
+pub fn apply_device(state: Option<&DeviceState>, event: &Event) -> Result<DeviceState, RuleViolation> {
+    match (&event.record, state) {
+        (Record::DeviceEnrolled(enrolled), None) => Ok(DeviceState {
+            device: enrolled.device.to_string(),
+            agency: enrolled.agency.to_string(),
+            public_key: enrolled.public_key.clone(),
+            enrolled_at: event.at_utc(),
+            revoked_at: None,
+        }),
+        (Record::DeviceEnrolled(_), Some(_)) => {
+            Err(RuleViolation::new("device", "this device is already enrolled; enrol a replacement under a new device id"))
+        }
+        (Record::DeviceRevoked(revoked), Some(current)) => {
+            if current.agency != revoked.agency.as_str() {
+                return Err(RuleViolation::new("agency", format!("the device belongs to {}", current.agency)));
+            }
+            let mut next = current.clone();
+            next.revoked_at.get_or_insert(event.at_utc());
+            Ok(next)
+        }
+        (Record::DeviceRevoked(_), None) => Err(RuleViolation::new("device", "no device with this id is enrolled")),
+        _ => Err(RuleViolation::new("type", "not a device event")),
+    }
+}
+
+pub fn apply_protocol(state: Option<&ProtocolState>, event: &Event) -> Result<ProtocolState, RuleViolation> {
+    let Record::ProtocolSigned(protocol) = &event.record else {
+        return Err(RuleViolation::new("type", "not a protocol event"));
+    };
+    if state.is_some() {
+        return Err(RuleViolation::new("case", format!("a protocol for case {} is already signed", protocol.case)));
+    }
+    let signed_at = event.at_utc();
+    Ok(ProtocolState {
+        case: protocol.case.to_string(),
+        agency: protocol.agency.to_string(),
+        device: protocol.device.to_string(),
+        officer: protocol.officer.to_string(),
+        article: protocol.article.clone(),
+        place: protocol.place.to_string(),
+        offender: protocol.offender.number(),
+        signed_at,
+        signed_on: casetrail_types::time::local_date(signed_at),
+    })
+}

@@ -1,0 +1,315 @@
+//! The records of exchange format v1 (DESIGN.md §4) as typed Rust values.
+//!
+//! Field names are the contract: add fields freely, never rename these.
+//! Unknown fields are accepted and kept in the canonical bytes.
+
+use casetrail_types::{Bin, Iin, Kato, Money, Uin};
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ident::{AgencySlug, Ident};
+
+/// Longest appeal text accepted, in bytes.
+pub const APPEAL_TEXT_BYTES_MAX: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LocalizedName {
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    Ministry,
+    Akimat,
+    Police,
+    Prosecutor,
+    Court,
+    Bailiff,
+    Other,
+}
+
+/// A person (IIN) or an organisation (BIN); exactly one of the two.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Party {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iin: Option<Iin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<Bin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Party {
+    /// The identifying number as 12 digits.
+    pub fn number(&self) -> Option<String> {
+        match (&self.iin, &self.bin) {
+            (Some(iin), _) => Some(iin.to_string()),
+            (None, Some(bin)) => Some(bin.to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Portal,
+    Paper,
+    Phone,
+    Email,
+    Reception,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealKind {
+    Complaint,
+    Application,
+    Proposal,
+    Inquiry,
+    Response,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardReason {
+    NotInCompetence,
+    PartiallyCompetent,
+    JointReview,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Satisfied,
+    PartiallySatisfied,
+    Rejected,
+    Explained,
+    LeftWithoutConsideration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AgencyRegistered {
+    pub agency: AgencySlug,
+    pub name: LocalizedName,
+    pub kind: AgencyKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Kato>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<AgencySlug>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealRegistered {
+    pub appeal: Ident,
+    pub agency: AgencySlug,
+    /// Required unless `anonymous` is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<Party>,
+    pub channel: Channel,
+    pub kind: AppealKind,
+    pub category: Ident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Kato>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealForwarded {
+    pub appeal: Ident,
+    pub from: AgencySlug,
+    pub to: AgencySlug,
+    pub reason: ForwardReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealExtended {
+    pub appeal: Ident,
+    pub agency: AgencySlug,
+    pub until: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealAnswered {
+    pub appeal: Ident,
+    pub agency: AgencySlug,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealContested {
+    pub appeal: Ident,
+    pub to: AgencySlug,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealContestResolved {
+    pub appeal: Ident,
+    pub upheld: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealAssigned {
+    pub appeal: Ident,
+    pub to: AgencySlug,
+    pub by: AgencySlug,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceEnrolled {
+    pub device: Ident,
+    pub agency: AgencySlug,
+    /// Ed25519 public key, 32 bytes in standard base64.
+    pub public_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceRevoked {
+    pub device: Ident,
+    pub agency: AgencySlug,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProtocolSigned {
+    pub case: Ident,
+    pub agency: AgencySlug,
+    pub officer: Ident,
+    pub device: Ident,
+    pub offender: Party,
+    pub article: String,
+    pub place: Kato,
+    /// Ed25519 signature, 64 bytes in standard base64, over the JCS bytes of
+    /// the whole record without its `signature` field.
+    pub signature: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineImposed {
+    pub case: Ident,
+    pub uin: Uin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_mci: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_kzt: Option<Money>,
+    /// The day the decision entered into force (`YYYY-MM-DD`, or an RFC 3339
+    /// instant whose Kazakhstan local day is taken).
+    pub in_force_at: String,
+    pub short_procedure: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentReceived {
+    pub payment: Ident,
+    pub provider: Ident,
+    /// As the payer quoted it: may be missing or wrong, so it is kept as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<Party>,
+    pub amount_kzt: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineReferred {
+    pub uin: Uin,
+    pub bailiff: AgencySlug,
+    pub document: Ident,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineRecalled {
+    pub uin: Uin,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineCancelled {
+    pub uin: Uin,
+    pub reason: String,
+}
+
+/// One record of the exchange format, by its `type`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    AgencyRegistered(AgencyRegistered),
+    AppealRegistered(AppealRegistered),
+    AppealForwarded(AppealForwarded),
+    AppealExtended(AppealExtended),
+    AppealAnswered(AppealAnswered),
+    AppealContested(AppealContested),
+    AppealContestResolved(AppealContestResolved),
+    AppealAssigned(AppealAssigned),
+    DeviceEnrolled(DeviceEnrolled),
+    DeviceRevoked(DeviceRevoked),
+    ProtocolSigned(ProtocolSigned),
+    FineImposed(FineImposed),
+    PaymentReceived(PaymentReceived),
+    FineReferred(FineReferred),
+    FineRecalled(FineRecalled),
+    FineCancelled(FineCancelled),
+}
+
+/// Generates the table of record types once: the `type` string, the variant
+/// and its payload struct.
+macro_rules! record_types {
+    ($( $tag:literal => $variant:ident ),+ $(,)?) => {
+        /// Every `type` the format knows, in the order of DESIGN.md §4.
+        pub const RECORD_TYPES: &[&str] = &[$($tag),+];
+
+        impl Record {
+            /// The record's `type` string.
+            pub fn record_type(&self) -> &'static str {
+                match self { $(Record::$variant(_) => $tag,)+ }
+            }
+
+            pub(crate) fn from_value(
+                record_type: &str,
+                value: serde_json::Value,
+            ) -> Result<Option<Record>, serde_path_to_error::Error<serde_json::Error>> {
+                Ok(Some(match record_type {
+                    $($tag => Record::$variant(serde_path_to_error::deserialize(value)?),)+
+                    _ => return Ok(None),
+                }))
+            }
+
+            pub(crate) fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+                match self { $(Record::$variant(body) => serde_json::to_value(body),)+ }
+            }
+
+            pub(crate) fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
+                vec![$(($tag, generator.subschema_for::<$variant>()),)+]
+            }
+        }
+    };
+}
+
+record_types! {
+    "agency.registered" => AgencyRegistered,
+    "appeal.registered" => AppealRegistered,
+    "appeal.forwarded" => AppealForwarded,
+    "appeal.extended" => AppealExtended,
+    "appeal.answered" => AppealAnswered,
+    "appeal.contested" => AppealContested,
+    "appeal.contest_resolved" => AppealContestResolved,
+    "appeal.assigned" => AppealAssigned,
+    "device.enrolled" => DeviceEnrolled,
+    "device.revoked" => DeviceRevoked,
+    "fine.protocol_signed" => ProtocolSigned,
+    "fine.imposed" => FineImposed,
+    "payment.received" => PaymentReceived,
+    "fine.referred" => FineReferred,
+    "fine.recalled" => FineRecalled,
+    "fine.cancelled" => FineCancelled,
+}

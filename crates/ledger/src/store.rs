@@ -1,0 +1,179 @@
+//! The storage contract. SQLite and PostgreSQL implement it; one conformance
+//! suite (in `casetrail-app`'s tests) runs against both.
+
+use std::collections::HashMap;
+
+use casetrail_merkle::{Frontier, Hash, SignedTreeHead};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// An event as the ledger stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Global sequence number, 1-based, without gaps.
+    pub seq: u64,
+    /// When casetrail recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// The source it came from (a connector, a file, an API client).
+    pub source: String,
+    /// Unique within the source: the record's `id` or its canonical hash.
+    pub idempotency_key: String,
+    pub record_type: String,
+    pub schema_version: u16,
+    /// The record's own instant (`at`), in UTC.
+    pub at: DateTime<Utc>,
+    /// RFC 8785 bytes of the record.
+    pub canonical: Vec<u8>,
+    /// `SHA-256(0x00 ‖ canonical)`.
+    pub leaf_hash: Hash,
+    /// Root of the tree of events `1..=seq`.
+    pub tree_root: Hash,
+}
+
+/// The tree's compact state after the last committed event.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LedgerState {
+    pub frontier: Frontier,
+}
+
+impl LedgerState {
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+}
+
+/// A line that could not become an event, kept with everything needed to
+/// fix and replay it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewQuarantine {
+    pub received_at: DateTime<Utc>,
+    pub source: String,
+    pub line: Option<u64>,
+    pub raw: Vec<u8>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuarantineStatus {
+    /// Waiting for a fix or a replay.
+    Open,
+    /// Replayed and accepted (or found to be a duplicate).
+    Resolved,
+}
+
+impl QuarantineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineStatus::Open => "open",
+            QuarantineStatus::Resolved => "resolved",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(Self::Open),
+            "resolved" => Some(Self::Resolved),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuarantineEntry {
+    pub id: u64,
+    pub entry: NewQuarantine,
+    pub status: QuarantineStatus,
+    /// The event the replay produced, if any.
+    pub resolved_seq: Option<u64>,
+}
+
+/// One document of a projection (an appeal's current state, a charge's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectionDoc {
+    /// `appeal`, `charge`, `protocol`, `agency`, `device`, ...
+    pub kind: String,
+    pub key: String,
+    /// The agency the document belongs to, for scoping and filtering.
+    pub agency: Option<String>,
+    /// JSON.
+    pub doc: String,
+}
+
+/// A change to a per-agency daily counter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CounterDelta {
+    pub agency: String,
+    pub day: NaiveDate,
+    pub metric: String,
+    pub delta: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {action}: {message}")]
+    Database { action: &'static str, message: String },
+    #[error("the database schema is version {found}, newer than this casetrail ({supported}); upgrade casetrail")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn database(action: &'static str, error: impl std::fmt::Display) -> Self {
+        StoreError::Database { action, message: error.to_string() }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A storage backend.
+pub trait Store: Send {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Starts a write transaction. Writers are serialised: at most one
+    /// transaction that appends is open at a time, so the tree stays linear.
+    fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>>;
+    /// Events with `seq > after`, in sequence order, at most `limit`.
+    fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
+    /// One event by sequence number.
+    fn event(&mut self, seq: u64) -> StoreResult<Option<StoredEvent>>;
+    /// Every stored signed tree head, smallest tree first.
+    fn tree_heads(&mut self) -> StoreResult<Vec<SignedTreeHead>>;
+    /// The committed tree state.
+    fn ledger_state(&mut self) -> StoreResult<LedgerState>;
+    /// Public keys that signed tree heads, by key id (the key itself).
+    fn signing_keys(&mut self) -> StoreResult<Vec<[u8; 32]>>;
+    /// Quarantined lines, oldest first; `open_only` hides resolved ones.
+    fn quarantine(&mut self, open_only: bool, limit: usize) -> StoreResult<Vec<QuarantineEntry>>;
+    /// Number of open quarantine entries.
+    fn quarantine_open_count(&mut self) -> StoreResult<u64>;
+    /// Projection documents of a kind, by key order, after `after_key`.
+    fn docs(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
+    /// One projection document.
+    fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>>;
+    /// Every counter row `(agency, day, metric, value)`, ordered.
+    fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>>;
+}
+
+/// A write transaction. Dropping it without `commit` rolls back.
+pub trait Tx {
+    /// The tree state, read under the writer lock.
+    fn ledger_state(&mut self) -> StoreResult<LedgerState>;
+    fn put_ledger_state(&mut self, state: &LedgerState) -> StoreResult<()>;
+    /// Events with `seq > after`, in sequence order, at most `limit` (used by
+    /// rebuild, which reads the ledger inside its own transaction).
+    fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
+    /// Which of `(source, idempotency_key)` are already stored, with their seq.
+    fn existing_keys(&mut self, keys: &[(&str, &str)]) -> StoreResult<HashMap<(String, String), u64>>;
+    /// Appends events (the bulk path: PostgreSQL uses COPY).
+    fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<()>;
+    fn insert_tree_head(&mut self, head: &SignedTreeHead) -> StoreResult<()>;
+    fn register_signing_key(&mut self, public_key: &[u8; 32], at: DateTime<Utc>) -> StoreResult<()>;
+    fn load_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<Vec<ProjectionDoc>>;
+    fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()>;
+    fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()>;
+    /// Empties every projection (documents and counters) for a rebuild.
+    fn clear_projections(&mut self) -> StoreResult<()>;
+    fn insert_quarantine(&mut self, entries: &[NewQuarantine]) -> StoreResult<()>;
+    fn resolve_quarantine(&mut self, id: u64, seq: Option<u64>) -> StoreResult<()>;
+    fn commit(self: Box<Self>) -> StoreResult<()>;
+}

@@ -1,0 +1,463 @@
+//! The embedded default backend: one SQLite file, WAL, every pragma explicit.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use casetrail_ledger::{
+    CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store, StoreError,
+    StoreResult, StoredEvent, Tx,
+};
+use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+/// Migrations in order; `user_version` records how many were applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+
+/// Rows per multi-row INSERT on the bulk path (SQLite's bound-parameter limit
+/// is 32766; events have 10 columns).
+const INSERT_ROWS_PER_STATEMENT: usize = 500;
+
+/// Pragmas applied to every connection, in order. Durability first:
+/// `synchronous = FULL` so that a committed import survives power loss.
+const PRAGMAS: &[(&str, &str)] = &[
+    ("journal_mode", "WAL"),
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    ("busy_timeout", "10000"),
+    ("temp_store", "MEMORY"),
+    ("cache_size", "-65536"),
+    ("wal_autocheckpoint", "10000"),
+    ("trusted_schema", "OFF"),
+];
+
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+fn db(action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |error| StoreError::database(action, error)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let connection = Connection::open(path).map_err(db("opening the SQLite file"))?;
+        Self::init(connection)
+    }
+
+    /// A private in-memory database (tests and benchmarks).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(db("opening an in-memory database"))?)
+    }
+
+    fn init(connection: Connection) -> StoreResult<Self> {
+        for (name, value) in PRAGMAS {
+            connection.pragma_update(None, name, value).map_err(db("setting pragmas"))?;
+        }
+        let mut store = Self { connection };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> StoreResult<()> {
+        let applied: i64 = self
+            .connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(db("reading the schema version"))?;
+        let supported = MIGRATIONS.len() as i64;
+        if applied > supported {
+            return Err(StoreError::SchemaTooNew { found: applied, supported });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+            let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("migrating"))?;
+            tx.execute_batch(sql).map_err(db("migrating"))?;
+            tx.pragma_update(None, "user_version", index as i64 + 1).map_err(db("migrating"))?;
+            tx.commit().map_err(db("migrating"))?;
+        }
+        Ok(())
+    }
+
+    /// The raw connection, for tests that play an attacker with the file.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+fn ts(instant: &DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_ts(text: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error)))
+}
+
+fn hash32(bytes: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    bytes.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "hash".into(), rusqlite::types::Type::Blob))
+}
+
+const EVENT_COLUMNS: &str = "seq, recorded_at, source, idem_key, record_type, schema_version, at, canonical, leaf_hash, tree_root";
+
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.get::<_, i64>(0)? as u64,
+        recorded_at: parse_ts(&row.get::<_, String>(1)?)?,
+        source: row.get(2)?,
+        idempotency_key: row.get(3)?,
+        record_type: row.get(4)?,
+        schema_version: row.get::<_, i64>(5)? as u16,
+        at: parse_ts(&row.get::<_, String>(6)?)?,
+        canonical: row.get(7)?,
+        leaf_hash: hash32(row.get(8)?)?,
+        tree_root: hash32(row.get(9)?)?,
+    })
+}
+
+fn read_events_after(connection: &Connection, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+    let mut statement = connection
+        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
+        .map_err(db("reading events"))?;
+    let rows = statement.query_map(params![after as i64, limit as i64], event_from_row).map_err(db("reading events"))?;
+    rows.collect::<Result<_, _>>().map_err(db("reading events"))
+}
+
+fn read_state(connection: &Connection) -> StoreResult<LedgerState> {
+    let bytes: Option<Vec<u8>> = connection
+        .query_row("SELECT frontier FROM ledger_state WHERE id = 1", [], |row| row.get(0))
+        .optional()
+        .map_err(db("reading the ledger state"))?;
+    match bytes {
+        None => Ok(LedgerState::default()),
+        Some(bytes) => Frontier::from_bytes(&bytes)
+            .map(|frontier| LedgerState { frontier })
+            .map_err(|error| StoreError::Corrupt(format!("ledger_state: {error}"))),
+    }
+}
+
+fn doc_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectionDoc> {
+    Ok(ProjectionDoc { kind: row.get(0)?, key: row.get(1)?, agency: row.get(2)?, doc: row.get(3)? })
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
+        // IMMEDIATE takes the write lock now: appends are serialised.
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("starting a write transaction"))?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+        read_events_after(&self.connection, after, limit)
+    }
+
+    fn event(&mut self, seq: u64) -> StoreResult<Option<StoredEvent>> {
+        self.connection
+            .query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"), [seq as i64], event_from_row)
+            .optional()
+            .map_err(db("reading an event"))
+    }
+
+    fn tree_heads(&mut self) -> StoreResult<Vec<SignedTreeHead>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT size, root, timestamp_ms, signature, key_id FROM tree_heads ORDER BY size, timestamp_ms")
+            .map_err(db("reading tree heads"))?;
+        let rows = statement
+            .query_map([], |row| {
+                let signature: Vec<u8> = row.get(3)?;
+                Ok(SignedTreeHead {
+                    head: TreeHead {
+                        size: row.get::<_, i64>(0)? as u64,
+                        root: hash32(row.get(1)?)?,
+                        timestamp_ms: row.get::<_, i64>(2)? as u64,
+                    },
+                    signature: signature.try_into().map_err(|_| {
+                        rusqlite::Error::InvalidColumnType(3, "signature".into(), rusqlite::types::Type::Blob)
+                    })?,
+                    key_id: hash32(row.get(4)?)?,
+                })
+            })
+            .map_err(db("reading tree heads"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading tree heads"))
+    }
+
+    fn ledger_state(&mut self) -> StoreResult<LedgerState> {
+        read_state(&self.connection)
+    }
+
+    fn signing_keys(&mut self) -> StoreResult<Vec<[u8; 32]>> {
+        let mut statement =
+            self.connection.prepare("SELECT public_key FROM signing_keys").map_err(db("reading signing keys"))?;
+        let rows = statement.query_map([], |row| hash32(row.get(0)?)).map_err(db("reading signing keys"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading signing keys"))
+    }
+
+    fn quarantine(&mut self, open_only: bool, limit: usize) -> StoreResult<Vec<QuarantineEntry>> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, received_at, source, line, raw, field, reason, status, resolved_seq FROM quarantine
+                 WHERE (?1 = 0 OR status = 'open') ORDER BY id LIMIT ?2",
+            )
+            .map_err(db("reading the quarantine"))?;
+        let rows = statement
+            .query_map(params![open_only as i64, limit as i64], |row| {
+                let status: String = row.get(7)?;
+                Ok(QuarantineEntry {
+                    id: row.get::<_, i64>(0)? as u64,
+                    entry: NewQuarantine {
+                        received_at: parse_ts(&row.get::<_, String>(1)?)?,
+                        source: row.get(2)?,
+                        line: row.get::<_, Option<i64>>(3)?.map(|line| line as u64),
+                        raw: row.get(4)?,
+                        field: row.get(5)?,
+                        reason: row.get(6)?,
+                    },
+                    status: QuarantineStatus::parse(&status).unwrap_or(QuarantineStatus::Open),
+                    resolved_seq: row.get::<_, Option<i64>>(8)?.map(|seq| seq as u64),
+                })
+            })
+            .map_err(db("reading the quarantine"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading the quarantine"))
+    }
+
+    fn quarantine_open_count(&mut self) -> StoreResult<u64> {
+        self.connection
+            .query_row("SELECT count(*) FROM quarantine WHERE status = 'open'", [], |row| row.get::<_, i64>(0))
+            .map(|count| count as u64)
+            .map_err(db("counting the quarantine"))
+    }
+
+    fn docs(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+            )
+            .map_err(db("reading projections"))?;
+        let rows =
+            statement.query_map(params![kind, after_key, limit as i64], doc_from_row).map_err(db("reading projections"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading projections"))
+    }
+
+    fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>> {
+        self.connection
+            .query_row(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key = ?2",
+                params![kind, key],
+                doc_from_row,
+            )
+            .optional()
+            .map_err(db("reading a projection"))
+    }
+
+    fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT agency, day, metric, value FROM agency_day_counters ORDER BY agency, day, metric")
+            .map_err(db("reading counters"))?;
+        let rows = statement
+            .query_map([], |row| {
+                let day: String = row.get(1)?;
+                let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|error| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(error))
+                })?;
+                Ok((row.get(0)?, day, row.get(2)?, row.get(3)?))
+            })
+            .map_err(db("reading counters"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading counters"))
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Tx for SqliteTx<'_> {
+    fn ledger_state(&mut self) -> StoreResult<LedgerState> {
+        read_state(&self.tx)
+    }
+
+    fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+        read_events_after(&self.tx, after, limit)
+    }
+
+    fn put_ledger_state(&mut self, state: &LedgerState) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "INSERT INTO ledger_state (id, frontier) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
+                [state.frontier.to_bytes()],
+            )
+            .map(|_| ())
+            .map_err(db("writing the ledger state"))
+    }
+
+    fn existing_keys(&mut self, keys: &[(&str, &str)]) -> StoreResult<HashMap<(String, String), u64>> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT seq FROM events WHERE source = ?1 AND idem_key = ?2")
+            .map_err(db("looking up idempotency keys"))?;
+        let mut found = HashMap::new();
+        for (source, key) in keys {
+            if let Some(seq) = statement
+                .query_row(params![source, key], |row| row.get::<_, i64>(0))
+                .optional()
+                .map_err(db("looking up idempotency keys"))?
+            {
+                found.insert(((*source).to_owned(), (*key).to_owned()), seq as u64);
+            }
+        }
+        Ok(found)
+    }
+
+    fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<()> {
+        for chunk in events.chunks(INSERT_ROWS_PER_STATEMENT) {
+            let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
+            let mut statement = self
+                .tx
+                .prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {placeholders}"))
+                .map_err(db("appending events"))?;
+            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(chunk.len() * 10);
+            for event in chunk {
+                use rusqlite::types::Value;
+                values.extend([
+                    Value::Integer(event.seq as i64),
+                    Value::Text(ts(&event.recorded_at)),
+                    Value::Text(event.source.clone()),
+                    Value::Text(event.idempotency_key.clone()),
+                    Value::Text(event.record_type.clone()),
+                    Value::Integer(i64::from(event.schema_version)),
+                    Value::Text(ts(&event.at)),
+                    Value::Blob(event.canonical.clone()),
+                    Value::Blob(event.leaf_hash.to_vec()),
+                    Value::Blob(event.tree_root.to_vec()),
+                ]);
+            }
+            statement.execute(rusqlite::params_from_iter(values)).map_err(db("appending events"))?;
+        }
+        Ok(())
+    }
+
+    fn insert_tree_head(&mut self, head: &SignedTreeHead) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "INSERT INTO tree_heads (size, root, timestamp_ms, signature, key_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    head.head.size as i64,
+                    head.head.root.to_vec(),
+                    head.head.timestamp_ms as i64,
+                    head.signature.to_vec(),
+                    head.key_id.to_vec()
+                ],
+            )
+            .map(|_| ())
+            .map_err(db("storing a tree head"))
+    }
+
+    fn register_signing_key(&mut self, public_key: &[u8; 32], at: DateTime<Utc>) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "INSERT INTO signing_keys (public_key, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![public_key.to_vec(), ts(&at)],
+            )
+            .map(|_| ())
+            .map_err(db("registering the signing key"))
+    }
+
+    fn load_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<Vec<ProjectionDoc>> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key = ?2")
+            .map_err(db("reading projections"))?;
+        let mut docs = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(doc) = statement.query_row(params![kind, key], doc_from_row).optional().map_err(db("reading projections"))? {
+                docs.push(doc);
+            }
+        }
+        Ok(docs)
+    }
+
+    fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO projection_docs (kind, key, agency, doc) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc",
+            )
+            .map_err(db("writing projections"))?;
+        for doc in docs {
+            statement.execute(params![doc.kind, doc.key, doc.agency, doc.doc]).map_err(db("writing projections"))?;
+        }
+        Ok(())
+    }
+
+    fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO agency_day_counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (agency, day, metric) DO UPDATE SET value = value + excluded.value",
+            )
+            .map_err(db("updating counters"))?;
+        for delta in deltas {
+            statement
+                .execute(params![delta.agency, delta.day.format("%Y-%m-%d").to_string(), delta.metric, delta.delta])
+                .map_err(db("updating counters"))?;
+        }
+        Ok(())
+    }
+
+    fn clear_projections(&mut self) -> StoreResult<()> {
+        self.tx
+            .execute_batch("DELETE FROM projection_docs; DELETE FROM agency_day_counters;")
+            .map_err(db("clearing projections"))
+    }
+
+    fn insert_quarantine(&mut self, entries: &[NewQuarantine]) -> StoreResult<()> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO quarantine (received_at, source, line, raw, field, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(db("quarantining"))?;
+        for entry in entries {
+            statement
+                .execute(params![
+                    ts(&entry.received_at),
+                    entry.source,
+                    entry.line.map(|line| line as i64),
+                    entry.raw,
+                    entry.field,
+                    entry.reason
+                ])
+                .map_err(db("quarantining"))?;
+        }
+        Ok(())
+    }
+
+    fn resolve_quarantine(&mut self, id: u64, seq: Option<u64>) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "UPDATE quarantine SET status = 'resolved', resolved_seq = ?2 WHERE id = ?1",
+                params![id as i64, seq.map(|seq| seq as i64)],
+            )
+            .map(|_| ())
+            .map_err(db("resolving a quarantine entry"))
+    }
+
+    fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().map_err(db("committing"))
+    }
+}
