@@ -1,1 +1,149 @@
-fn main() {}
+//! `casetrail`: the one binary. A thin edge over `casetrail-app`: parse
+//! arguments, show progress, turn errors into a message and an exit code.
+//!
+//! Exit codes: 0 success; 1 an error (the message says what and what to do);
+//! 2 wrong usage (clap); 3 `verify` found the log tampered with.
+
+#![forbid(unsafe_code)]
+
+mod bench;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "casetrail", version, about = "One accountable trail for every citizen appeal and administrative fine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// `--db` and `--key`, shared by every verb that touches data.
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// A SQLite file path, or a postgres:// URL.
+    #[arg(long, env = "CASETRAIL_DB", default_value = "casetrail.db")]
+    pub db: String,
+    /// The tree-head signing key (created on first start when missing).
+    /// Default: next to a SQLite file, or ./casetrail-signing.key for PostgreSQL.
+    #[arg(long, env = "CASETRAIL_SIGNING_KEY")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a city-year, load it into an embedded database, serve the UI.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Where the demo keeps its database and key.
+        #[arg(long, default_value = "casetrail-demo")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Serve the web application and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Write a simulated year in the exchange format.
+    Simulate {
+        #[arg(long, default_value = "city")]
+        scale: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        /// Output file (standard output when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import exchange-format files (JSON Lines).
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The source name (idempotency keys are unique per source).
+        /// Default: the file's name.
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Recompute the whole log; exits 3 naming the first bad entry.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every projection from the ledger.
+    Rebuild {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lines that could not be imported, and their replay.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// Measure the import path against a bare insert of the same rows.
+    Bench {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Number of simulated records to import.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineAction {
+    /// List quarantined lines with their source, line and reason.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+        /// Include resolved entries.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Try every open entry again; those that now pass are appended.
+    Replay {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { listen, dir, seed } => commands::demo(&dir, &listen, seed),
+        Command::Serve { db, listen } => commands::serve(&db, &listen),
+        Command::Simulate { scale, seed, year, out } => commands::simulate(&scale, seed, year, out.as_deref()),
+        Command::Import { db, source, files } => commands::import(&db, source.as_deref(), &files),
+        Command::Verify { db } => commands::verify(&db),
+        Command::Rebuild { db } => commands::rebuild(&db),
+        Command::Quarantine { action: QuarantineAction::List { db, format, all } } => commands::quarantine_list(&db, format, all),
+        Command::Quarantine { action: QuarantineAction::Replay { db } } => commands::quarantine_replay(&db),
+        Command::Bench { db, records } => bench::run(&db, records),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

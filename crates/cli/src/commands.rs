@@ -1,0 +1,256 @@
+//! The verbs. Each returns an exit code or an error whose message says what
+//! went wrong and what to do.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use casetrail_app::{DbLocation, ImportSummary, Incoming, Ledger};
+use casetrail_exchange::JsonLines;
+use casetrail_sim::{Scale, SimConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{DbArgs, OutputFormat};
+
+/// Exit code when `verify` finds the log altered.
+const EXIT_TAMPERED: u8 = 3;
+
+pub fn open(db: &DbArgs) -> Result<Ledger> {
+    let location = DbLocation::parse(&db.db);
+    Ledger::open(&location, db.key.as_deref()).with_context(|| format!("cannot open the ledger at {}", shown_db(&db.db)))
+}
+
+/// The database location without a password, for messages.
+fn shown_db(db: &str) -> String {
+    match (db.find("://"), db.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &db[..scheme], &db[at + 1..]),
+        _ => db.to_owned(),
+    }
+}
+
+fn bar(length: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub fn simulate(scale: &str, seed: u64, year: i32, out: Option<&Path>) -> Result<ExitCode> {
+    let scale: Scale = scale.parse().map_err(|_| anyhow::anyhow!("unknown scale {scale:?}; use city, region or national"))?;
+    let mut config = SimConfig::new(scale, seed);
+    config.year = year;
+    let progress = bar(0, "{spinner} simulating: {pos} records ({per_sec})");
+    let mut report = |records: u64| progress.set_position(records);
+    let summary = match out {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}; check the directory exists and is writable", path.display()))?;
+            let mut writer = BufWriter::with_capacity(1 << 20, file);
+            let summary = casetrail_sim::simulate(&config, &mut writer, &mut report)?;
+            writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
+            summary
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut writer = BufWriter::with_capacity(1 << 20, stdout.lock());
+            let summary = casetrail_sim::simulate(&config, &mut writer, &mut report)?;
+            writer.flush()?;
+            summary
+        }
+    };
+    progress.finish_and_clear();
+    eprintln!(
+        "simulated {} records: {} appeals ({} forwarded, {} wandering), {} fines, {} payments, {} referrals ({} of them already paid)",
+        summary.records, summary.appeals, summary.forwarded_appeals, summary.wandering_appeals, summary.fines, summary.payments,
+        summary.referrals, summary.paid_but_referred
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(db: &DbArgs, source: Option<&str>, files: &[PathBuf]) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let mut total = ImportSummary::default();
+    for path in files {
+        let summary = import_file(&mut ledger, source, path)?;
+        total.accepted += summary.accepted;
+        total.duplicates += summary.duplicates;
+        total.quarantined += summary.quarantined;
+    }
+    if files.len() > 1 {
+        eprintln!("total: {} accepted, {} duplicates, {} quarantined", total.accepted, total.duplicates, total.quarantined);
+    }
+    if total.quarantined > 0 {
+        eprintln!(
+            "{} lines were quarantined with their reasons: see `casetrail quarantine list --db {}`; fix the source and re-import, or replay them once what they refer to has arrived",
+            total.quarantined,
+            shown_db(&db.db)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import_file(ledger: &mut Ledger, source: Option<&str>, path: &Path) -> Result<ImportSummary> {
+    let file = File::open(path).with_context(|| format!("cannot open {}; check the path", path.display()))?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let source = match source {
+        Some(source) => source.to_owned(),
+        None => path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into()),
+    };
+    let progress = bar(length, "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})");
+    progress.set_message(format!("importing {}", path.display()));
+    let reader = BufReader::with_capacity(1 << 20, progress.wrap_read(file));
+    let mut read_error = None;
+    let lines = JsonLines::new(reader).map_while(|line| match line {
+        Ok(line) => Some(Incoming::from_raw(line)),
+        Err(error) => {
+            read_error = Some(error);
+            None
+        }
+    });
+    let summary = ledger
+        .import(&source, lines, |running| {
+            progress.set_message(format!("importing {}: {} accepted", path.display(), running.accepted));
+        })
+        .with_context(|| format!("import of {} stopped; batches before the error are committed, re-running the import is safe", path.display()))?;
+    progress.finish_and_clear();
+    if let Some(error) = read_error {
+        bail!("reading {} failed after {} records: {error}; re-running the import is safe", path.display(), summary.accepted + summary.duplicates + summary.quarantined);
+    }
+    eprintln!(
+        "{}: {} accepted, {} duplicates, {} quarantined",
+        path.display(),
+        summary.accepted,
+        summary.duplicates,
+        summary.quarantined
+    );
+    Ok(summary)
+}
+
+pub fn verify(db: &DbArgs) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let progress = bar(0, "{spinner} verifying: {pos} events ({per_sec})");
+    let result = ledger.verify(|done| progress.set_position(done));
+    progress.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!(
+                "ok: {} events, {} signed tree heads, root {}",
+                report.events,
+                report.tree_heads,
+                hex::encode(report.root)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(casetrail_app::VerifyFailure::Store(error)) => Err(error.into()),
+        Err(failure) => {
+            eprintln!("verify FAILED: {failure}");
+            eprintln!("the log no longer matches what was signed; restore the database from a backup and report the incident");
+            Ok(ExitCode::from(EXIT_TAMPERED))
+        }
+    }
+}
+
+pub fn rebuild(db: &DbArgs) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let progress = bar(0, "{spinner} rebuilding projections: {pos} events");
+    let events = ledger.rebuild(|done| progress.set_position(done))?;
+    progress.finish_and_clear();
+    println!("rebuilt projections from {events} events");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn quarantine_list(db: &DbArgs, format: OutputFormat, all: bool) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let entries = ledger.store().quarantine(!all, usize::MAX)?;
+    let rows: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|entry| {
+            serde_json::json!({
+                "id": entry.id,
+                "status": entry.status.as_str(),
+                "source": entry.entry.source,
+                "line": entry.entry.line,
+                "field": entry.entry.field,
+                "reason": entry.entry.reason,
+                "received_at": entry.entry.received_at.to_rfc3339(),
+                "resolved_seq": entry.resolved_seq,
+                "raw": String::from_utf8_lossy(&entry.entry.raw),
+            })
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::Value::Array(rows))?,
+        OutputFormat::Csv => {
+            writeln!(out, "id,status,source,line,field,reason")?;
+            for entry in &entries {
+                let line = entry.entry.line.map(|l| l.to_string()).unwrap_or_default();
+                let field = entry.entry.field.clone().unwrap_or_default();
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{}",
+                    entry.id,
+                    entry.status.as_str(),
+                    csv(&entry.entry.source),
+                    line,
+                    csv(&field),
+                    csv(&entry.entry.reason)
+                )?;
+            }
+        }
+        OutputFormat::Table => {
+            if entries.is_empty() {
+                writeln!(out, "the quarantine is empty")?;
+            }
+            for entry in &entries {
+                let line = entry.entry.line.map(|l| format!(":{l}")).unwrap_or_default();
+                let field = entry.entry.field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default();
+                writeln!(out, "#{} [{}] {}{} — {}{}", entry.id, entry.status.as_str(), entry.entry.source, line, field, entry.entry.reason)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+pub fn quarantine_replay(db: &DbArgs) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let summary = ledger.replay_quarantine()?;
+    println!(
+        "replayed: {} accepted, {} already in the ledger, {} still quarantined",
+        summary.accepted, summary.duplicates, summary.quarantined
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn serve(db: &DbArgs, listen: &str) -> Result<ExitCode> {
+    let ledger = open(db)?;
+    casetrail_web::serve(ledger, listen)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let data = dir.join(format!("city-seed{seed}.jsonl"));
+    if !data.exists() {
+        eprintln!("simulating a city-year (seed {seed}) into {}", data.display());
+        simulate("city", seed, 2025, Some(&data))?;
+    }
+    let db = DbArgs { db: dir.join("demo.db").to_string_lossy().into_owned(), key: None };
+    let mut ledger = open(&db)?;
+    import_file(&mut ledger, Some("demo"), &data)?;
+    let report = ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
+    eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
+    casetrail_web::serve(ledger, listen)?;
+    Ok(ExitCode::SUCCESS)
+}
