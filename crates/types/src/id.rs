@@ -471,6 +471,8 @@ mod tests {
         check_iin("850808010738", Err("BadCentury"));
         check_iin("850230310738", Err("BadBirthDate")); // 30 Feb
         check_iin("851308310738", Err("BadBirthDate")); // month 13
+        check_iin("850878310738", Err("BadBirthDate")); // day 78
+        check_iin("850800310738", Err("BadBirthDate")); // day 00
         check_iin("٨٥٠٨٠٨٣١٠٧٣٨", Err("NotADigit")); // Arabic-Indic digits
     }
 

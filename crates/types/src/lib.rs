@@ -44,3 +44,37 @@ pub use mci::{mci_amount, Mci, MciCount, MciError, MciStatus, MciTable, MciValue
 pub use money::{Money, MoneyError};
 pub use time::{kz_offset_at, local_date, local_midnight_utc};
 pub use uin::{Uin, UinError};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{de::DeserializeOwned, Serialize};
+
+    /// Every newtype: serializes to a JSON string, deserializes back through
+    /// its parser, and has a string schema with a pattern.
+    fn check<T>(sample: T, json: &str, bad: &str)
+    where
+        T: Serialize + DeserializeOwned + schemars::JsonSchema + PartialEq + std::fmt::Debug,
+    {
+        let s = serde_json::to_string(&sample).unwrap();
+        assert_eq!(s, json);
+        assert_eq!(serde_json::from_str::<T>(&s).unwrap(), sample);
+        assert!(serde_json::from_str::<T>(bad).is_err(), "{bad} accepted");
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+        assert_eq!(schema["type"], "string", "{json}");
+        assert!(schema["pattern"].as_str().is_some_and(|p| p.starts_with('^')));
+        assert!(schema["description"].is_string());
+    }
+
+    #[test]
+    fn all_newtypes_are_strings_with_schemas() {
+        check(Iin::parse("850808310738").unwrap(), "\"850808310738\"", "\"850808310739\"");
+        check(Bin::parse("940140000385").unwrap(), "\"940140000385\"", "\"940140000384\"");
+        check(PartyId::parse("990140004654").unwrap(), "\"990140004654\"", "\"99014000465\"");
+        check(Money::from_tiyn(1_730_000), "\"17300.00\"", "\"17300.001\"");
+        check(Locale::Ru, "\"ru\"", "\"RU\"");
+        check(Kato::parse("750000000").unwrap(), "\"750000000\"", "\"7500000000\"");
+        check(Uin::from_serial(42).unwrap(), "\"00000000000000000426\"", "\"00000000000000000425\"");
+        check(MciCount::parse("0.5").unwrap(), "\"0.5\"", "\"-1\"");
+    }
+}
