@@ -235,7 +235,13 @@ impl Ledger {
                 }
                 Err(ProjectError::Rule(violation)) => {
                     seen.remove(key);
-                    quarantine.push(quarantined(now, source, incoming, violation.field.map(str::to_owned), violation.reason));
+                    quarantine.push(quarantined(
+                        now,
+                        source,
+                        incoming,
+                        violation.field.map(str::to_owned),
+                        violation.reason,
+                    ));
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -261,7 +267,10 @@ impl Ledger {
                 .iter()
                 .map(|stored| {
                     parse_record(&stored.canonical).map_err(|error| {
-                        AppError::Store(StoreError::Corrupt(format!("event {} no longer parses: {error}; run `casetrail verify`", stored.seq)))
+                        AppError::Store(StoreError::Corrupt(format!(
+                            "event {} no longer parses: {error}; run `casetrail verify`",
+                            stored.seq
+                        )))
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -343,6 +352,19 @@ impl Ledger {
     }
 }
 
-fn quarantined(now: DateTime<Utc>, source: &str, incoming: &Incoming, field: Option<String>, reason: String) -> NewQuarantine {
-    NewQuarantine { received_at: now, source: source.to_owned(), line: incoming.line, raw: incoming.raw.clone(), field, reason }
+fn quarantined(
+    now: DateTime<Utc>,
+    source: &str,
+    incoming: &Incoming,
+    field: Option<String>,
+    reason: String,
+) -> NewQuarantine {
+    NewQuarantine {
+        received_at: now,
+        source: source.to_owned(),
+        line: incoming.line,
+        raw: incoming.raw.clone(),
+        field,
+        reason,
+    }
 }

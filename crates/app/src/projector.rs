@@ -116,7 +116,11 @@ pub fn payment_key(provider: &str, payment: &str) -> String {
 
 impl Projector {
     /// Loads, in one query per kind, every document these events touch.
-    pub fn preload<'e>(&mut self, tx: &mut dyn Tx, events: impl Iterator<Item = &'e Event>) -> Result<(), ProjectError> {
+    pub fn preload<'e>(
+        &mut self,
+        tx: &mut dyn Tx,
+        events: impl Iterator<Item = &'e Event>,
+    ) -> Result<(), ProjectError> {
         let mut wanted: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         for event in events {
             for key in touched(event) {
@@ -129,8 +133,11 @@ impl Projector {
         for (kind, keys) in wanted {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             for doc in tx.load_docs(kind, &refs)? {
-                let value = serde_json::from_str(&doc.doc)
-                    .map_err(|error| ProjectError::Corrupt { kind, key: doc.key.clone(), error: error.to_string() })?;
+                let value = serde_json::from_str(&doc.doc).map_err(|error| ProjectError::Corrupt {
+                    kind,
+                    key: doc.key.clone(),
+                    error: error.to_string(),
+                })?;
                 self.docs.insert((kind, doc.key), Some((doc.agency, value)));
             }
         }
@@ -146,9 +153,18 @@ impl Projector {
         }
     }
 
-    fn put<T: Serialize>(&mut self, kind: &'static str, key: &str, agency: Option<&str>, state: &T) -> Result<(), ProjectError> {
-        let value = serde_json::to_value(state)
-            .map_err(|error| ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() })?;
+    fn put<T: Serialize>(
+        &mut self,
+        kind: &'static str,
+        key: &str,
+        agency: Option<&str>,
+        state: &T,
+    ) -> Result<(), ProjectError> {
+        let value = serde_json::to_value(state).map_err(|error| ProjectError::Corrupt {
+            kind,
+            key: key.to_owned(),
+            error: error.to_string(),
+        })?;
         let doc_key = (kind, key.to_owned());
         self.docs.insert(doc_key.clone(), Some((agency.map(str::to_owned), value)));
         self.dirty.insert(doc_key, ());
@@ -234,11 +250,18 @@ impl Projector {
         if self.get::<PaymentState>(kind::PAYMENT, &key)?.is_some() {
             return Err(RuleViolation::new(
                 "payment",
-                format!("provider {} already reported payment {} under another record id", payment.provider, payment.payment),
+                format!(
+                    "provider {} already reported payment {} under another record id",
+                    payment.provider, payment.payment
+                ),
             )
             .into());
         }
-        let uin = payment.uin.as_deref().and_then(|text| casetrail_types::Uin::parse(text.trim()).ok()).map(|uin| uin.to_string());
+        let uin = payment
+            .uin
+            .as_deref()
+            .and_then(|text| casetrail_types::Uin::parse(text.trim()).ok())
+            .map(|uin| uin.to_string());
         let mut state = PaymentState {
             payment: payment.payment.to_string(),
             provider: payment.provider.to_string(),

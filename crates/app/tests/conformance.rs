@@ -1,6 +1,8 @@
 //! One conformance suite, run against every storage backend: the same
 //! behaviour on SQLite and PostgreSQL. Every test ends with `verify`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use casetrail_app::{ImportSummary, Incoming, Ledger};
 use casetrail_exchange::JsonLines;
 use casetrail_ledger::Store;
@@ -90,8 +92,12 @@ fn bad_lines_are_quarantined_and_good_lines_land(backend: Backend) {
     let summary = import(&mut ledger, "agency-x.jsonl", WITH_BAD_LINES);
     assert_eq!((summary.accepted, summary.quarantined), (3, 3));
     let entries = ledger.store().quarantine(true, 100).expect("quarantine");
-    let found: Vec<(Option<u64>, Option<String>)> = entries.iter().map(|e| (e.entry.line, e.entry.field.clone())).collect();
-    assert_eq!(found, vec![(Some(2), None), (Some(4), Some("applicant.iin".into())), (Some(6), Some("amount_kzt".into()))]);
+    let found: Vec<(Option<u64>, Option<String>)> =
+        entries.iter().map(|e| (e.entry.line, e.entry.field.clone())).collect();
+    assert_eq!(
+        found,
+        vec![(Some(2), None), (Some(4), Some("applicant.iin".into())), (Some(6), Some("amount_kzt".into()))]
+    );
     assert!(entries.iter().all(|e| e.entry.source == "agency-x.jsonl" && !e.entry.reason.is_empty()));
     assert_eq!(entries[1].entry.raw, WITH_BAD_LINES.lines().nth(3).expect("line 4").as_bytes(), "raw bytes kept");
     verified(&mut ledger);
@@ -114,7 +120,11 @@ fn impossible_events_are_quarantined_with_the_rule(backend: Backend) {
 fn quarantine_replay_lands_what_now_fits(backend: Backend) {
     let (mut ledger, _guard) = ledger(backend);
     let forward = r#"{"type":"appeal.forwarded","id":"f-1","at":"2026-03-03T10:00:00+05:00","appeal":"A-9","from":"akimat-astana","to":"mvd-astana","reason":"not_in_competence"}"#;
-    assert_eq!(import(&mut ledger, "src", forward).quarantined, 1, "a forward of an unknown appeal waits in quarantine");
+    assert_eq!(
+        import(&mut ledger, "src", forward).quarantined,
+        1,
+        "a forward of an unknown appeal waits in quarantine"
+    );
     let registered = r#"{"type":"appeal.registered","id":"r-1","at":"2026-03-02T10:00:00+05:00","appeal":"A-9","agency":"akimat-astana","applicant":{"iin":"850808310738"},"channel":"portal","kind":"complaint","category":"housing"}"#;
     assert_eq!(import(&mut ledger, "src", registered).accepted, 1);
     let replay = ledger.replay_quarantine().expect("replay");
@@ -141,7 +151,12 @@ fn simulated_city_slice_round_trips(backend: Backend) {
     let text = simulated_slice();
     let lines = text.lines().count() as u64;
     let summary = import(&mut ledger, "sim", &text);
-    assert_eq!(summary.quarantined, 0, "the simulator writes only valid, consistent records: {:?}", ledger.store().quarantine(true, 3));
+    assert_eq!(
+        summary.quarantined,
+        0,
+        "the simulator writes only valid, consistent records: {:?}",
+        ledger.store().quarantine(true, 3)
+    );
     assert_eq!(summary.accepted, lines);
     let incremental = snapshot(&mut ledger);
     ledger.rebuild(|_| {}).expect("rebuild");
@@ -150,7 +165,8 @@ fn simulated_city_slice_round_trips(backend: Backend) {
 }
 
 /// Every projection document and counter, in a stable order.
-type Snapshot = (Vec<(String, String, Option<String>, serde_json::Value)>, Vec<(String, chrono::NaiveDate, String, i64)>);
+type Snapshot =
+    (Vec<(String, String, Option<String>, serde_json::Value)>, Vec<(String, chrono::NaiveDate, String, i64)>);
 
 fn snapshot(ledger: &mut Ledger) -> Snapshot {
     let mut docs = Vec::new();

@@ -21,7 +21,8 @@ use casetrail_sim::{Scale, SimConfig};
 use crate::DbArgs;
 
 pub fn run(db: &DbArgs, records: u64) -> Result<ExitCode> {
-    let work = tempfile::Builder::new().prefix("casetrail-bench").tempdir().context("cannot create a temporary directory")?;
+    let work =
+        tempfile::Builder::new().prefix("casetrail-bench").tempdir().context("cannot create a temporary directory")?;
     let data = work.path().join("records.jsonl");
     eprintln!("simulating {records} records …");
     let written = simulate_records(&data, records)?;
@@ -164,7 +165,9 @@ fn fresh_databases(location: &DbLocation, work: &Path) -> Result<(BenchDb, Bench
                 let mut client = postgres::Client::connect(url, postgres::NoTls)
                     .with_context(|| "cannot connect to PostgreSQL to create the benchmark databases")?;
                 let database = format!("casetrail_bench_{name}_{}", std::process::id());
-                client.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database}"))?;
+                client.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database}"
+                ))?;
                 let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
                 Ok(BenchDb {
                     location: DbLocation::Postgres(format!("{base}/{database}")),

@@ -19,7 +19,8 @@ const EXIT_TAMPERED: u8 = 3;
 
 pub fn open(db: &DbArgs) -> Result<Ledger> {
     let location = DbLocation::parse(&db.db);
-    Ledger::open(&location, db.key.as_deref()).with_context(|| format!("cannot open the ledger at {}", shown_db(&db.db)))
+    Ledger::open(&location, db.key.as_deref())
+        .with_context(|| format!("cannot open the ledger at {}", shown_db(&db.db)))
 }
 
 /// The database location without a password, for messages.
@@ -39,14 +40,17 @@ fn bar(length: u64, template: &str) -> ProgressBar {
 }
 
 pub fn simulate(scale: &str, seed: u64, year: i32, out: Option<&Path>) -> Result<ExitCode> {
-    let scale: Scale = scale.parse().map_err(|_| anyhow::anyhow!("unknown scale {scale:?}; use city, region or national"))?;
+    let scale: Scale =
+        scale.parse().map_err(|_| anyhow::anyhow!("unknown scale {scale:?}; use city, region or national"))?;
     let mut config = SimConfig::new(scale, seed);
     config.year = year;
     let progress = bar(0, "{spinner} simulating: {pos} records ({per_sec})");
     let mut report = |records: u64| progress.set_position(records);
     let summary = match out {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}; check the directory exists and is writable", path.display()))?;
+            let file = File::create(path).with_context(|| {
+                format!("cannot create {}; check the directory exists and is writable", path.display())
+            })?;
             let mut writer = BufWriter::with_capacity(1 << 20, file);
             let summary = casetrail_sim::simulate(&config, &mut writer, &mut report)?;
             writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
@@ -79,7 +83,10 @@ pub fn import(db: &DbArgs, source: Option<&str>, files: &[PathBuf]) -> Result<Ex
         total.quarantined += summary.quarantined;
     }
     if files.len() > 1 {
-        eprintln!("total: {} accepted, {} duplicates, {} quarantined", total.accepted, total.duplicates, total.quarantined);
+        eprintln!(
+            "total: {} accepted, {} duplicates, {} quarantined",
+            total.accepted, total.duplicates, total.quarantined
+        );
     }
     if total.quarantined > 0 {
         eprintln!(
@@ -113,10 +120,19 @@ pub fn import_file(ledger: &mut Ledger, source: Option<&str>, path: &Path) -> Re
         .import(&source, lines, |running| {
             progress.set_message(format!("importing {}: {} accepted", path.display(), running.accepted));
         })
-        .with_context(|| format!("import of {} stopped; batches before the error are committed, re-running the import is safe", path.display()))?;
+        .with_context(|| {
+            format!(
+                "import of {} stopped; batches before the error are committed, re-running the import is safe",
+                path.display()
+            )
+        })?;
     progress.finish_and_clear();
     if let Some(error) = read_error {
-        bail!("reading {} failed after {} records: {error}; re-running the import is safe", path.display(), summary.accepted + summary.duplicates + summary.quarantined);
+        bail!(
+            "reading {} failed after {} records: {error}; re-running the import is safe",
+            path.display(),
+            summary.accepted + summary.duplicates + summary.quarantined
+        );
     }
     eprintln!(
         "{}: {} accepted, {} duplicates, {} quarantined",
@@ -146,7 +162,9 @@ pub fn verify(db: &DbArgs) -> Result<ExitCode> {
         Err(casetrail_app::VerifyFailure::Store(error)) => Err(error.into()),
         Err(failure) => {
             eprintln!("verify FAILED: {failure}");
-            eprintln!("the log no longer matches what was signed; restore the database from a backup and report the incident");
+            eprintln!(
+                "the log no longer matches what was signed; restore the database from a backup and report the incident"
+            );
             Ok(ExitCode::from(EXIT_TAMPERED))
         }
     }
@@ -208,7 +226,16 @@ pub fn quarantine_list(db: &DbArgs, format: OutputFormat, all: bool) -> Result<E
             for entry in &entries {
                 let line = entry.entry.line.map(|l| format!(":{l}")).unwrap_or_default();
                 let field = entry.entry.field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default();
-                writeln!(out, "#{} [{}] {}{} — {}{}", entry.id, entry.status.as_str(), entry.entry.source, line, field, entry.entry.reason)?;
+                writeln!(
+                    out,
+                    "#{} [{}] {}{} — {}{}",
+                    entry.id,
+                    entry.status.as_str(),
+                    entry.entry.source,
+                    line,
+                    field,
+                    entry.entry.reason
+                )?;
             }
         }
     }
@@ -249,7 +276,8 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     let db = DbArgs { db: dir.join("demo.db").to_string_lossy().into_owned(), key: None };
     let mut ledger = open(&db)?;
     import_file(&mut ledger, Some("demo"), &data)?;
-    let report = ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
+    let report =
+        ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
     eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
     casetrail_web::serve(ledger, listen)?;
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "casetrail", version, about = "One accountable trail for every citizen appeal and administrative fine")]
+#[command(
+    name = "casetrail",
+    version,
+    about = "One accountable trail for every citizen appeal and administrative fine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -135,7 +139,9 @@ fn main() -> ExitCode {
         Command::Import { db, source, files } => commands::import(&db, source.as_deref(), &files),
         Command::Verify { db } => commands::verify(&db),
         Command::Rebuild { db } => commands::rebuild(&db),
-        Command::Quarantine { action: QuarantineAction::List { db, format, all } } => commands::quarantine_list(&db, format, all),
+        Command::Quarantine { action: QuarantineAction::List { db, format, all } } => {
+            commands::quarantine_list(&db, format, all)
+        }
         Command::Quarantine { action: QuarantineAction::Replay { db } } => commands::quarantine_replay(&db),
         Command::Bench { db, records } => bench::run(&db, records),
     };

@@ -1,6 +1,8 @@
 //! The CLI as a user runs it: simulate, import, verify, quarantine — on
 //! SQLite and on PostgreSQL — and an attacker with the database file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,9 +1,7 @@
 //! An appeal's life: registered → forwarded (any number of times) →
 //! extended → answered → contested → resolved; `assigned` ends a dispute.
 
-use casetrail_exchange::{
-    AgencySlug, AppealKind, Channel, Event, ForwardReason, Outcome, Record,
-};
+use casetrail_exchange::{AgencySlug, AppealKind, Channel, Event, ForwardReason, Outcome, Record};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -90,12 +88,20 @@ pub fn apply(state: Option<&AppealState>, event: &Event) -> Result<AppealState, 
     let day = casetrail_types::time::local_date(at);
     if let Record::AppealRegistered(registered) = &event.record {
         if state.is_some() {
-            return Err(RuleViolation::new("appeal", format!("appeal {} is already registered; a new appeal needs a new number", registered.appeal)));
+            return Err(RuleViolation::new(
+                "appeal",
+                format!("appeal {} is already registered; a new appeal needs a new number", registered.appeal),
+            ));
         }
         return Ok(AppealState {
             appeal: registered.appeal.to_string(),
             status: AppealStatus::Open,
-            holdings: vec![Holding { agency: registered.agency.clone(), received_at: at, received_on: day, reason: None }],
+            holdings: vec![Holding {
+                agency: registered.agency.clone(),
+                received_at: at,
+                received_on: day,
+                reason: None,
+            }],
             channel: registered.channel,
             kind: registered.kind,
             category: registered.category.to_string(),
@@ -108,7 +114,10 @@ pub fn apply(state: Option<&AppealState>, event: &Event) -> Result<AppealState, 
         });
     }
     let Some(current) = state else {
-        return Err(RuleViolation::new("appeal", "no appeal with this number is registered; import its appeal.registered first, then replay this line"));
+        return Err(RuleViolation::new(
+            "appeal",
+            "no appeal with this number is registered; import its appeal.registered first, then replay this line",
+        ));
     };
     let mut next = current.clone();
     match &event.record {
@@ -118,10 +127,18 @@ pub fn apply(state: Option<&AppealState>, event: &Event) -> Result<AppealState, 
             if current.assigned_to.as_ref() == Some(&forward.from) {
                 return Err(RuleViolation::new(
                     "from",
-                    format!("the prosecutor's office assigned this appeal to {}; it can no longer be forwarded", forward.from),
+                    format!(
+                        "the prosecutor's office assigned this appeal to {}; it can no longer be forwarded",
+                        forward.from
+                    ),
                 ));
             }
-            next.holdings.push(Holding { agency: forward.to.clone(), received_at: at, received_on: day, reason: Some(forward.reason) });
+            next.holdings.push(Holding {
+                agency: forward.to.clone(),
+                received_at: at,
+                received_on: day,
+                reason: Some(forward.reason),
+            });
             // A new holder starts without the previous holder's extension.
             next.extended_until = None;
         }
@@ -152,7 +169,12 @@ pub fn apply(state: Option<&AppealState>, event: &Event) -> Result<AppealState, 
         Record::AppealAssigned(assigned) => {
             require_open(current)?;
             if current.holder() != &assigned.to {
-                next.holdings.push(Holding { agency: assigned.to.clone(), received_at: at, received_on: day, reason: None });
+                next.holdings.push(Holding {
+                    agency: assigned.to.clone(),
+                    received_at: at,
+                    received_on: day,
+                    reason: None,
+                });
             }
             next.assigned_to = Some(assigned.to.clone());
         }
@@ -163,7 +185,10 @@ pub fn apply(state: Option<&AppealState>, event: &Event) -> Result<AppealState, 
 
 fn require_holder(state: &AppealState, agency: &AgencySlug, field: &'static str) -> Result<(), RuleViolation> {
     if state.holder() != agency {
-        return Err(RuleViolation::new(field, format!("{agency} does not hold appeal {}; it is held by {}", state.appeal, state.holder())));
+        return Err(RuleViolation::new(
+            field,
+            format!("{agency} does not hold appeal {}; it is held by {}", state.appeal, state.holder()),
+        ));
     }
     Ok(())
 }
@@ -205,13 +230,20 @@ mod tests {
         let registered = apply(None, &event(REGISTERED)).expect("registered");
         let not_holder = apply(
             Some(&registered),
-            &event(r#"{"type":"appeal.answered","at":"2026-03-03T09:00:00+05:00","appeal":"A-1","agency":"police","outcome":"explained"}"#),
+            &event(
+                r#"{"type":"appeal.answered","at":"2026-03-03T09:00:00+05:00","appeal":"A-1","agency":"police","outcome":"explained"}"#,
+            ),
         );
         assert!(not_holder.expect_err("refused").reason.contains("does not hold"));
-        assert!(apply(Some(&registered), &event(REGISTERED)).expect_err("refused").reason.contains("already registered"));
+        assert!(apply(Some(&registered), &event(REGISTERED))
+            .expect_err("refused")
+            .reason
+            .contains("already registered"));
         let unknown = apply(
             None,
-            &event(r#"{"type":"appeal.forwarded","at":"2026-03-03T09:00:00+05:00","appeal":"A-9","from":"a","to":"b","reason":"other"}"#),
+            &event(
+                r#"{"type":"appeal.forwarded","at":"2026-03-03T09:00:00+05:00","appeal":"A-9","from":"a","to":"b","reason":"other"}"#,
+            ),
         );
         assert!(unknown.expect_err("refused").reason.contains("no appeal"));
         let answered = apply(
@@ -221,7 +253,9 @@ mod tests {
         .expect("answered");
         let late_forward = apply(
             Some(&answered),
-            &event(r#"{"type":"appeal.forwarded","at":"2026-03-04T09:00:00+05:00","appeal":"A-1","from":"akimat","to":"b","reason":"other"}"#),
+            &event(
+                r#"{"type":"appeal.forwarded","at":"2026-03-04T09:00:00+05:00","appeal":"A-1","from":"akimat","to":"b","reason":"other"}"#,
+            ),
         );
         assert!(late_forward.expect_err("refused").reason.contains("already answered"));
     }

@@ -74,11 +74,18 @@ pub fn uin_of(record: &Record) -> Option<&Uin> {
 
 /// Applies a charge event. `protocol` is the signed protocol of the case,
 /// when there is one (camera fines have none).
-pub fn apply(state: Option<&ChargeState>, protocol: Option<&ProtocolState>, event: &Event) -> Result<ChargeState, RuleViolation> {
+pub fn apply(
+    state: Option<&ChargeState>,
+    protocol: Option<&ProtocolState>,
+    event: &Event,
+) -> Result<ChargeState, RuleViolation> {
     let at = event.at_utc();
     if let Record::FineImposed(imposed) = &event.record {
         if state.is_some() {
-            return Err(RuleViolation::new("uin", format!("a charge with UIN {} already exists; every charge needs its own UIN", imposed.uin)));
+            return Err(RuleViolation::new(
+                "uin",
+                format!("a charge with UIN {} already exists; every charge needs its own UIN", imposed.uin),
+            ));
         }
         let offence_on = protocol.map(|p| p.signed_on).unwrap_or_else(|| casetrail_types::time::local_date(at));
         let amount = match (imposed.amount_mci, &imposed.amount_kzt) {
@@ -93,7 +100,8 @@ pub fn apply(state: Option<&ChargeState>, protocol: Option<&ProtocolState>, even
             }
             (None, None) => return Err(RuleViolation::new("amount_mci", "no amount")),
         };
-        let in_force_on = casetrail_exchange::in_force_day(&imposed.in_force_at).map_err(|reason| RuleViolation::new("in_force_at", reason))?;
+        let in_force_on = casetrail_exchange::in_force_day(&imposed.in_force_at)
+            .map_err(|reason| RuleViolation::new("in_force_at", reason))?;
         return Ok(ChargeState {
             uin: imposed.uin.to_string(),
             case: imposed.case.to_string(),
@@ -112,7 +120,10 @@ pub fn apply(state: Option<&ChargeState>, protocol: Option<&ProtocolState>, even
         });
     }
     let Some(current) = state else {
-        return Err(RuleViolation::new("uin", "no charge with this UIN is known; import its fine.imposed first, then replay this line"));
+        return Err(RuleViolation::new(
+            "uin",
+            "no charge with this UIN is known; import its fine.imposed first, then replay this line",
+        ));
     };
     let mut next = current.clone();
     match &event.record {
@@ -120,7 +131,12 @@ pub fn apply(state: Option<&ChargeState>, protocol: Option<&ProtocolState>, even
             if current.status == ChargeStatus::Cancelled {
                 return Err(RuleViolation::new("uin", "the charge is cancelled and cannot be referred"));
             }
-            next.referrals.push(Referral { bailiff: referred.bailiff.to_string(), document: referred.document.to_string(), at, recalled_at: None });
+            next.referrals.push(Referral {
+                bailiff: referred.bailiff.to_string(),
+                document: referred.document.to_string(),
+                at,
+                recalled_at: None,
+            });
             next.status = ChargeStatus::Referred;
         }
         Record::FineRecalled(_) => {

@@ -63,9 +63,10 @@ pub fn apply_device(state: Option<&DeviceState>, event: &Event) -> Result<Device
             enrolled_at: event.at_utc(),
             revoked_at: None,
         }),
-        (Record::DeviceEnrolled(_), Some(_)) => {
-            Err(RuleViolation::new("device", "this device is already enrolled; enrol a replacement under a new device id"))
-        }
+        (Record::DeviceEnrolled(_), Some(_)) => Err(RuleViolation::new(
+            "device",
+            "this device is already enrolled; enrol a replacement under a new device id",
+        )),
         (Record::DeviceRevoked(revoked), Some(current)) => {
             if current.agency != revoked.agency.as_str() {
                 return Err(RuleViolation::new("agency", format!("the device belongs to {}", current.agency)));

@@ -31,7 +31,8 @@ pub enum IdentError {
 impl AgencySlug {
     pub fn parse(text: &str) -> Result<Self, IdentError> {
         let valid_start = text.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let valid_chars = text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+        let valid_chars =
+            text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
         if valid_start && valid_chars && text.len() <= 64 {
             Ok(Self(text.to_owned()))
         } else {

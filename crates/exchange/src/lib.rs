@@ -104,10 +104,16 @@ impl RecordError {
 /// Parses and validates one line (without its newline).
 pub fn parse_record(bytes: &[u8]) -> Result<Event, RecordError> {
     if bytes.len() > LINE_BYTES_MAX {
-        return Err(RecordError::new(None, format!("the line is longer than {LINE_BYTES_MAX} bytes; split the record or shorten its text")));
+        return Err(RecordError::new(
+            None,
+            format!("the line is longer than {LINE_BYTES_MAX} bytes; split the record or shorten its text"),
+        ));
     }
     let text = std::str::from_utf8(bytes).map_err(|error| {
-        RecordError::new(None, format!("the line is not valid UTF-8 (byte {}); re-export the file as UTF-8", error.valid_up_to()))
+        RecordError::new(
+            None,
+            format!("the line is not valid UTF-8 (byte {}); re-export the file as UTF-8", error.valid_up_to()),
+        )
     })?;
     let value: Value = serde_json::from_str(text)
         .map_err(|error| RecordError::new(None, format!("not valid JSON at column {}: {error}", error.column())))?;
@@ -118,19 +124,31 @@ pub fn parse_record(bytes: &[u8]) -> Result<Event, RecordError> {
     let record_type = match object.remove("type") {
         Some(Value::String(record_type)) => record_type,
         Some(_) => return Err(RecordError::new(Some("type"), "must be a string")),
-        None => return Err(RecordError::new(Some("type"), format!("is missing; expected one of {}", RECORD_TYPES.join(", ")))),
+        None => {
+            return Err(RecordError::new(
+                Some("type"),
+                format!("is missing; expected one of {}", RECORD_TYPES.join(", ")),
+            ))
+        }
     };
     let id = match object.remove("id") {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) => Some(Ident::parse(&id).map_err(|error| RecordError::new(Some("id"), error.to_string()))?),
+        Some(Value::String(id)) => {
+            Some(Ident::parse(&id).map_err(|error| RecordError::new(Some("id"), error.to_string()))?)
+        }
         Some(_) => return Err(RecordError::new(Some("id"), "must be a string")),
     };
     let at = match object.remove("at") {
         Some(Value::String(at)) => DateTime::parse_from_rfc3339(&at).map_err(|error| {
-            RecordError::new(Some("at"), format!("{at:?} is not an RFC 3339 instant with offset, e.g. 2026-03-02T10:15:00+05:00 ({error})"))
+            RecordError::new(
+                Some("at"),
+                format!("{at:?} is not an RFC 3339 instant with offset, e.g. 2026-03-02T10:15:00+05:00 ({error})"),
+            )
         })?,
         Some(_) => return Err(RecordError::new(Some("at"), "must be a string")),
-        None => return Err(RecordError::new(Some("at"), "is missing; give the instant, e.g. 2026-03-02T10:15:00+05:00")),
+        None => {
+            return Err(RecordError::new(Some("at"), "is missing; give the instant, e.g. 2026-03-02T10:15:00+05:00"))
+        }
     };
     let record = match Record::from_value(&record_type, Value::Object(object)) {
         Ok(Some(record)) => record,
@@ -161,7 +179,10 @@ fn validate(event: &Event) -> Result<(), RecordError> {
                 (None, _) => return Err(RecordError::new(Some("applicant"), "is required unless `anonymous` is true")),
             }
             if appeal.text.as_ref().is_some_and(|text| text.len() > record::APPEAL_TEXT_BYTES_MAX) {
-                return Err(RecordError::new(Some("text"), format!("is longer than {} bytes", record::APPEAL_TEXT_BYTES_MAX)));
+                return Err(RecordError::new(
+                    Some("text"),
+                    format!("is longer than {} bytes", record::APPEAL_TEXT_BYTES_MAX),
+                ));
             }
         }
         Record::AppealForwarded(forward) if forward.from == forward.to => {
@@ -180,7 +201,12 @@ fn validate(event: &Event) -> Result<(), RecordError> {
                 (Some(_), None) => {}
                 (None, Some(amount)) if amount.tiyn() > 0 => {}
                 (None, Some(_)) => return Err(RecordError::new(Some("amount_kzt"), "must be positive")),
-                _ => return Err(RecordError::new(Some("amount_mci"), "give exactly one of `amount_mci` and `amount_kzt`")),
+                _ => {
+                    return Err(RecordError::new(
+                        Some("amount_mci"),
+                        "give exactly one of `amount_mci` and `amount_kzt`",
+                    ))
+                }
             }
             in_force_day(&fine.in_force_at).map_err(|reason| RecordError::new(Some("in_force_at"), reason))?;
         }

@@ -27,8 +27,7 @@ pub fn json_schema() -> Value {
             })
         })
         .collect();
-    let definitions: serde_json::Map<String, Value> =
-        generator.take_definitions(true).into_iter().collect();
+    let definitions: serde_json::Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://casetrail.kz/schema/exchange-v1.json",

@@ -7,7 +7,8 @@ const ERR: &str = include_str!("../tests/samples/err.jsonl");
 fn every_record_type_has_a_valid_sample() {
     let mut seen = std::collections::BTreeSet::new();
     for (number, line) in OK.lines().enumerate() {
-        let event = parse_record(line.as_bytes()).unwrap_or_else(|error| panic!("ok.jsonl line {}: {error}", number + 1));
+        let event =
+            parse_record(line.as_bytes()).unwrap_or_else(|error| panic!("ok.jsonl line {}: {error}", number + 1));
         seen.insert(event.record_type());
     }
     let all: std::collections::BTreeSet<&str> = RECORD_TYPES.iter().copied().collect();
@@ -19,7 +20,11 @@ fn bad_lines_name_the_field_and_the_reason() {
     for (number, line) in ERR.lines().enumerate() {
         let (record, expected) = line.split_once('\t').expect("sample<TAB>expected error");
         let error = parse_record(record.as_bytes()).expect_err(&format!("err.jsonl line {} must fail", number + 1));
-        assert!(error.to_string().contains(expected), "err.jsonl line {}: {error:?} does not mention {expected:?}", number + 1);
+        assert!(
+            error.to_string().contains(expected),
+            "err.jsonl line {}: {error:?} does not mention {expected:?}",
+            number + 1
+        );
     }
 }
 
@@ -46,7 +51,10 @@ fn unknown_fields_are_kept_in_the_canonical_bytes() {
 fn idempotency_key_is_the_id_or_the_canonical_hash() {
     let with_id = parse_record(OK.lines().next().expect("line").as_bytes()).expect("valid");
     assert_eq!(with_id.idempotency_key(), "ag-1");
-    let a = parse_record(br#"{"at":"2026-05-02T10:00:00+05:00","type":"fine.recalled","uin":"20260000000000000425","reason":"paid"}"#).expect("valid");
+    let a = parse_record(
+        br#"{"at":"2026-05-02T10:00:00+05:00","type":"fine.recalled","uin":"20260000000000000425","reason":"paid"}"#,
+    )
+    .expect("valid");
     let b = parse_record(br#"{ "type":"fine.recalled", "reason":"paid", "uin":"20260000000000000425", "at":"2026-05-02T10:00:00+05:00" }"#).expect("valid");
     assert!(a.idempotency_key().starts_with("sha256:"));
     assert_eq!(a.idempotency_key(), b.idempotency_key(), "the key does not depend on member order or spacing");
@@ -56,7 +64,10 @@ fn idempotency_key_is_the_id_or_the_canonical_hash() {
 fn json_lines_reader_numbers_lines_and_skips_blank_ones() {
     let input = b"\xEF\xBB\xBF{\"a\":1}\r\n\n   \n{\"b\":2}";
     let lines: Vec<RawLine> = JsonLines::new(&input[..]).collect::<Result<_, _>>().expect("read");
-    assert_eq!(lines, vec![RawLine { line: 1, bytes: b"{\"a\":1}".to_vec() }, RawLine { line: 4, bytes: b"{\"b\":2}".to_vec() }]);
+    assert_eq!(
+        lines,
+        vec![RawLine { line: 1, bytes: b"{\"a\":1}".to_vec() }, RawLine { line: 4, bytes: b"{\"b\":2}".to_vec() }]
+    );
 }
 
 #[test]
@@ -67,5 +78,17 @@ fn committed_json_schema_matches_the_types() {
         std::fs::write(path, &generated).expect("write schema");
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == generated, "docs/exchange-v1.schema.json is stale: run `CASETRAIL_BLESS=1 cargo test -p casetrail-exchange` and commit it");
+    assert!(
+        committed == generated,
+        "docs/exchange-v1.schema.json is stale: run `CASETRAIL_BLESS=1 cargo test -p casetrail-exchange` and commit it"
+    );
+}
+
+#[test]
+fn amounts_in_local_notation_parse_to_tiyn_and_keep_the_source_bytes() {
+    let line = r#"{"type":"payment.received","at":"2026-03-03T12:00:00+05:00","payment":"T-5","provider":"kassa24","payer":{"bin":"940140000385"},"amount_kzt":"17 300,00"}"#;
+    let event = parse_record(line.as_bytes()).expect("valid");
+    let Record::PaymentReceived(payment) = &event.record else { panic!("payment") };
+    assert_eq!(payment.amount_kzt.tiyn(), 1_730_000);
+    assert!(String::from_utf8_lossy(&event.canonical).contains("17 300,00"), "the hashed bytes are the source's");
 }

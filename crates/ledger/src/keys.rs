@@ -59,7 +59,8 @@ fn create(path: &Path) -> Result<SigningKey, KeyError> {
 #[cfg(unix)]
 fn check_permissions(path: &Path) -> Result<(), KeyError> {
     use std::os::unix::fs::PermissionsExt;
-    let metadata = std::fs::metadata(path).map_err(|error| KeyError::Read { path: path.display().to_string(), error })?;
+    let metadata =
+        std::fs::metadata(path).map_err(|error| KeyError::Read { path: path.display().to_string(), error })?;
     let mode = metadata.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(KeyError::Permissions { path: path.display().to_string(), mode });

@@ -27,7 +27,9 @@ pub enum VerifyFailure {
     NotCanonical { seq: u64 },
     #[error("event {seq}: the tree root after it does not match the stored one: events were altered, reordered or removed at or before {seq}")]
     RootMismatch { seq: u64 },
-    #[error("tree head for size {size} does not match the recomputed tree: an event in the range it covers was altered")]
+    #[error(
+        "tree head for size {size} does not match the recomputed tree: an event in the range it covers was altered"
+    )]
     HeadRootMismatch { size: u64 },
     #[error("tree head for size {size} claims more events than the ledger holds ({events}): events were deleted")]
     HeadBeyondLedger { size: u64, events: u64 },
@@ -41,11 +43,8 @@ pub enum VerifyFailure {
 
 /// Verifies the whole log; `progress` is told how many events are done.
 pub fn verify(store: &mut dyn Store, mut progress: impl FnMut(u64)) -> Result<VerifyReport, VerifyFailure> {
-    let keys: Vec<VerifyingKey> = store
-        .signing_keys()?
-        .iter()
-        .filter_map(|bytes| VerifyingKey::from_bytes(bytes).ok())
-        .collect();
+    let keys: Vec<VerifyingKey> =
+        store.signing_keys()?.iter().filter_map(|bytes| VerifyingKey::from_bytes(bytes).ok()).collect();
     let heads = store.tree_heads()?;
     let mut next_head = heads.iter().peekable();
     let mut frontier = Frontier::new();
@@ -103,9 +102,13 @@ fn check_heads_at<'a>(
         }
         let key = keys.iter().find(|key| key.to_bytes() == head.key_id);
         let Some(key) = key else {
-            return Err(VerifyFailure::HeadSignature { size: head.head.size, reason: "signed by a key the ledger does not know".into() });
+            return Err(VerifyFailure::HeadSignature {
+                size: head.head.size,
+                reason: "signed by a key the ledger does not know".into(),
+            });
         };
-        head.verify(key).map_err(|error| VerifyFailure::HeadSignature { size: head.head.size, reason: error.to_string() })?;
+        head.verify(key)
+            .map_err(|error| VerifyFailure::HeadSignature { size: head.head.size, reason: error.to_string() })?;
     }
     Ok(())
 }
