@@ -72,7 +72,8 @@ impl SqliteStore {
             return Err(StoreError::SchemaTooNew { found: applied, supported });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
-            let tx = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("migrating"))?;
+            let tx =
+                self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db("migrating"))?;
             tx.execute_batch(sql).map_err(db("migrating"))?;
             tx.pragma_update(None, "user_version", index as i64 + 1).map_err(db("migrating"))?;
             tx.commit().map_err(db("migrating"))?;
@@ -100,7 +101,8 @@ fn hash32(bytes: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
     bytes.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "hash".into(), rusqlite::types::Type::Blob))
 }
 
-const EVENT_COLUMNS: &str = "seq, recorded_at, source, idem_key, record_type, schema_version, at, canonical, leaf_hash, tree_root";
+const EVENT_COLUMNS: &str =
+    "seq, recorded_at, source, idem_key, record_type, schema_version, at, canonical, leaf_hash, tree_root";
 
 fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
@@ -121,7 +123,8 @@ fn read_events_after(connection: &Connection, after: u64, limit: usize) -> Store
     let mut statement = connection
         .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
         .map_err(db("reading events"))?;
-    let rows = statement.query_map(params![after as i64, limit as i64], event_from_row).map_err(db("reading events"))?;
+    let rows =
+        statement.query_map(params![after as i64, limit as i64], event_from_row).map_err(db("reading events"))?;
     rows.collect::<Result<_, _>>().map_err(db("reading events"))
 }
 
@@ -245,8 +248,9 @@ impl Store for SqliteStore {
                 "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
             )
             .map_err(db("reading projections"))?;
-        let rows =
-            statement.query_map(params![kind, after_key, limit as i64], doc_from_row).map_err(db("reading projections"))?;
+        let rows = statement
+            .query_map(params![kind, after_key, limit as i64], doc_from_row)
+            .map_err(db("reading projections"))?;
         rows.collect::<Result<_, _>>().map_err(db("reading projections"))
     }
 
@@ -382,7 +386,9 @@ impl Tx for SqliteTx<'_> {
             .map_err(db("reading projections"))?;
         let mut docs = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(doc) = statement.query_row(params![kind, key], doc_from_row).optional().map_err(db("reading projections"))? {
+            if let Some(doc) =
+                statement.query_row(params![kind, key], doc_from_row).optional().map_err(db("reading projections"))?
+            {
                 docs.push(doc);
             }
         }

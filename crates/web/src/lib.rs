@@ -28,11 +28,12 @@ pub fn router(ledger: Ledger) -> Router {
 
 /// Serves until interrupted (Ctrl-C).
 pub fn serve(ledger: Ledger, listen: &str) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}; is another program using the port? pass --listen 127.0.0.1:PORT"))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+            format!("cannot listen on {listen}; is another program using the port? pass --listen 127.0.0.1:PORT")
+        })?;
         let address = listener.local_addr()?;
         println!("casetrail is serving on http://{address}/  (Ctrl-C stops it)");
         axum::serve(listener, router(ledger))
@@ -57,7 +58,12 @@ async fn read_status(shared: Shared) -> Result<Status, Response> {
         let store = ledger.store();
         let state = store.ledger_state().map_err(|error| error.to_string())?;
         let quarantine_open = store.quarantine_open_count().map_err(|error| error.to_string())?;
-        Ok(Status { backend: store.backend(), events: state.size(), root: hex::encode(state.frontier.root()), quarantine_open })
+        Ok(Status {
+            backend: store.backend(),
+            events: state.size(),
+            root: hex::encode(state.frontier.root()),
+            quarantine_open,
+        })
     })
     .await
     .map_err(|error| error.to_string())
