@@ -6,8 +6,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use casetrail_domain::appeal::{self, AppealState};
-use casetrail_domain::charge::{self, ChargeState, PaymentApplied};
+mod appeals;
+mod fines;
+
+use casetrail_domain::appeal;
+use casetrail_domain::charge;
 use casetrail_domain::registry::{self, AgencyState, DeviceState, ProtocolState};
 use casetrail_domain::RuleViolation;
 use casetrail_exchange::{Event, Record};
@@ -144,7 +147,7 @@ impl Projector {
         Ok(())
     }
 
-    fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
+    pub(super) fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
         match self.docs.get(&(kind, key.to_owned())) {
             Some(Some((_, value))) => serde_json::from_value(value.clone())
                 .map(Some)
@@ -153,7 +156,7 @@ impl Projector {
         }
     }
 
-    fn put<T: Serialize>(
+    pub(super) fn put<T: Serialize>(
         &mut self,
         kind: &'static str,
         key: &str,
@@ -171,7 +174,7 @@ impl Projector {
         Ok(())
     }
 
-    fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
+    pub(super) fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
         *self.counters.entry((agency.to_owned(), day, metric)).or_default() += delta;
     }
 
@@ -203,90 +206,6 @@ impl Projector {
             _ => self.apply_appeal(event, day)?,
         }
         Ok(())
-    }
-
-    fn apply_appeal(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
-        let Some(number) = appeal::appeal_of(&event.record) else { return Ok(()) };
-        let number = number.to_owned();
-        let current: Option<AppealState> = self.get(kind::APPEAL, &number)?;
-        let next = appeal::apply(current.as_ref(), event)?;
-        match &event.record {
-            Record::AppealRegistered(r) => self.count(r.agency.as_str(), day, metric::APPEALS_REGISTERED, 1),
-            Record::AppealForwarded(r) => {
-                self.count(r.from.as_str(), day, metric::APPEALS_FORWARDED_OUT, 1);
-                self.count(r.to.as_str(), day, metric::APPEALS_FORWARDED_IN, 1);
-            }
-            Record::AppealExtended(r) => self.count(r.agency.as_str(), day, metric::APPEALS_EXTENDED, 1),
-            Record::AppealAnswered(r) => self.count(r.agency.as_str(), day, metric::APPEALS_ANSWERED, 1),
-            _ => {}
-        }
-        let holder = next.holder().to_string();
-        self.put(kind::APPEAL, &number, Some(&holder), &next)
-    }
-
-    fn apply_charge(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
-        let Some(uin) = charge::uin_of(&event.record).map(ToString::to_string) else { return Ok(()) };
-        let current: Option<ChargeState> = self.get(kind::CHARGE, &uin)?;
-        let protocol: Option<ProtocolState> = match &event.record {
-            Record::FineImposed(r) => self.get(kind::PROTOCOL, r.case.as_str())?,
-            _ => None,
-        };
-        let next = charge::apply(current.as_ref(), protocol.as_ref(), event)?;
-        let agency = next.agency.clone().unwrap_or_else(|| UNKNOWN_AGENCY.to_owned());
-        match &event.record {
-            Record::FineImposed(_) => {
-                self.count(&agency, day, metric::FINES_IMPOSED, 1);
-                self.count(&agency, day, metric::FINES_IMPOSED_TIYN, next.amount_tiyn);
-            }
-            Record::FineReferred(_) => self.count(&agency, day, metric::FINES_REFERRED, 1),
-            _ => {}
-        }
-        self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)
-    }
-
-    fn apply_payment(&mut self, event: &Event, day: NaiveDate) -> Result<(), ProjectError> {
-        let Record::PaymentReceived(payment) = &event.record else { return Ok(()) };
-        let key = payment_key(payment.provider.as_str(), payment.payment.as_str());
-        if self.get::<PaymentState>(kind::PAYMENT, &key)?.is_some() {
-            return Err(RuleViolation::new(
-                "payment",
-                format!(
-                    "provider {} already reported payment {} under another record id",
-                    payment.provider, payment.payment
-                ),
-            )
-            .into());
-        }
-        let uin = payment
-            .uin
-            .as_deref()
-            .and_then(|text| casetrail_types::Uin::parse(text.trim()).ok())
-            .map(|uin| uin.to_string());
-        let mut state = PaymentState {
-            payment: payment.payment.to_string(),
-            provider: payment.provider.to_string(),
-            uin: payment.uin.clone(),
-            payer: payment.payer.as_ref().and_then(|party| party.number()),
-            amount_tiyn: payment.amount_kzt.tiyn(),
-            at: event.at_utc(),
-            matched_uin: None,
-        };
-        if let Some(uin) = uin {
-            if let Some(current) = self.get::<ChargeState>(kind::CHARGE, &uin)? {
-                let applied = PaymentApplied {
-                    payment: state.payment.clone(),
-                    provider: state.provider.clone(),
-                    amount_tiyn: state.amount_tiyn,
-                    at: state.at,
-                };
-                let next = charge::apply_payment(&current, &applied);
-                let agency = next.agency.clone().unwrap_or_else(|| UNKNOWN_AGENCY.to_owned());
-                self.count(&agency, day, metric::PAYMENTS_TIYN, state.amount_tiyn);
-                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
-                state.matched_uin = Some(uin);
-            }
-        }
-        self.put(kind::PAYMENT, &key, None, &state)
     }
 
     /// Writes changed documents and counter deltas; the projector is then
