@@ -282,3 +282,28 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     casetrail_web::serve(ledger, listen)?;
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn report(
+    db: &DbArgs,
+    name: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    as_of: Option<chrono::NaiveDate>,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    if let (Some(from), Some(to)) = (from, to) {
+        anyhow::ensure!(from <= to, "--from {from} is after --to {to}; swap them");
+    }
+    #[allow(clippy::disallowed_methods)]
+    let today = casetrail_types::time::local_date(chrono::Utc::now());
+    let params = casetrail_reports::ReportParams { from, to, as_of: as_of.unwrap_or(today) };
+    let mut ledger = open(db)?;
+    let table = casetrail_reports::run(name, ledger.store(), &params)?;
+    let format = match format {
+        OutputFormat::Table => casetrail_reports::Format::Table,
+        OutputFormat::Json => casetrail_reports::Format::Json,
+        OutputFormat::Csv => casetrail_reports::Format::Csv,
+    };
+    print!("{}", casetrail_reports::render(&table, format));
+    Ok(ExitCode::SUCCESS)
+}

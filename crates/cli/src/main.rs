@@ -101,6 +101,24 @@ enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// A report computed from the projections (see `casetrail report --help`).
+    Report {
+        #[command(flatten)]
+        db: DbArgs,
+        /// scorecard, wandering, overdue, forwards, paid-but-referred, enforcement-due, ...
+        name: String,
+        /// First day included (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day included (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// The reference day (YYYY-MM-DD); today in Kazakhstan when absent.
+        #[arg(long = "as-of")]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
     /// Measure the import path against a bare insert of the same rows.
     Bench {
         #[command(flatten)]
@@ -143,6 +161,7 @@ fn main() -> ExitCode {
             commands::quarantine_list(&db, format, all)
         }
         Command::Quarantine { action: QuarantineAction::Replay { db } } => commands::quarantine_replay(&db),
+        Command::Report { db, name, from, to, as_of, format } => commands::report(&db, &name, from, to, as_of, format),
         Command::Bench { db, records } => bench::run(&db, records),
     };
     match result {
