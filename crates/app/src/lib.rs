@@ -220,18 +220,12 @@ impl Ledger {
                 summary.duplicates += 1;
                 continue;
             }
-            match projector.apply(event) {
+            match projector.apply(event, appender.next_seq()) {
                 Ok(()) => {
-                    let seq = appender.push(casetrail_ledger::NewEvent {
-                        source,
-                        idempotency_key: key.to_owned(),
-                        record_type: event.record_type(),
-                        schema_version: SCHEMA_VERSION,
-                        at: event.at_utc(),
-                        canonical: event.canonical.clone(),
-                    });
+                    let seq = push(&mut appender, source, key.to_owned(), event);
                     summary.accepted += 1;
                     summary.sequences.push(seq);
+                    Self::append_follow_ups(tx.as_mut(), &mut projector, &mut appender, now, &mut quarantine)?;
                 }
                 Err(ProjectError::Rule(violation)) => {
                     seen.remove(key);
@@ -253,6 +247,46 @@ impl Ledger {
         appender.finish(tx.as_mut(), &self.key)?;
         tx.commit()?;
         Ok(summary)
+    }
+
+    /// Appends what casetrail itself must append after an event (a recall
+    /// when a paid fine was referred, ...), under its own source.
+    fn append_follow_ups(
+        tx: &mut dyn casetrail_ledger::Tx,
+        projector: &mut Projector,
+        appender: &mut Appender,
+        now: DateTime<Utc>,
+        quarantine: &mut Vec<NewQuarantine>,
+    ) -> Result<(), AppError> {
+        let mut pending = projector.take_follow_ups();
+        while !pending.is_empty() {
+            for event in pending {
+                let key = event.idempotency_key();
+                if !tx.existing_keys(&[(projector::OWN_SOURCE, key.as_str())])?.is_empty() {
+                    continue;
+                }
+                projector.preload(tx, std::iter::once(&event))?;
+                match projector.apply(&event, appender.next_seq()) {
+                    Ok(()) => {
+                        push(appender, projector::OWN_SOURCE, key, &event);
+                    }
+                    Err(ProjectError::Rule(violation)) => {
+                        let incoming = Incoming { line: None, raw: event.canonical.clone(), parsed: Ok(event.clone()) };
+                        let reason = format!("casetrail's own follow-up was refused: {}", violation.reason);
+                        quarantine.push(quarantined(
+                            now,
+                            projector::OWN_SOURCE,
+                            &incoming,
+                            violation.field.map(str::to_owned),
+                            reason,
+                        ));
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            pending = projector.take_follow_ups();
+        }
+        Ok(())
     }
 
     /// Recomputes every projection from the ledger, in one transaction.
@@ -277,9 +311,12 @@ impl Ledger {
             let mut projector = Projector::default();
             projector.preload(tx.as_mut(), events.iter())?;
             for (event, stored) in events.iter().zip(&page) {
-                projector.apply(event).map_err(|error| {
+                // Follow-ups were appended as events of their own; a rebuild
+                // replays those and must not ask for them again.
+                projector.apply(event, stored.seq).map_err(|error| {
                     AppError::Projection(format!("event {} cannot be applied during rebuild: {error}", stored.seq))
                 })?;
+                projector.take_follow_ups();
             }
             projector.flush(tx.as_mut())?;
             done = last;
@@ -325,19 +362,15 @@ impl Ledger {
         let mut appender = Appender::open(tx.as_mut(), now)?;
         let mut projector = Projector::default();
         projector.preload(tx.as_mut(), std::iter::once(event))?;
-        match projector.apply(event) {
+        match projector.apply(event, appender.next_seq()) {
             Ok(()) => {}
             Err(ProjectError::Rule(_)) => return Ok(ImportSummary { quarantined: 1, ..Default::default() }),
             Err(other) => return Err(other.into()),
         }
-        let seq = appender.push(casetrail_ledger::NewEvent {
-            source,
-            idempotency_key: key,
-            record_type: event.record_type(),
-            schema_version: SCHEMA_VERSION,
-            at: event.at_utc(),
-            canonical: event.canonical.clone(),
-        });
+        let seq = push(&mut appender, source, key, event);
+        let mut follow_up_quarantine = Vec::new();
+        Self::append_follow_ups(tx.as_mut(), &mut projector, &mut appender, now, &mut follow_up_quarantine)?;
+        tx.insert_quarantine(&follow_up_quarantine)?;
         appender.flush(tx.as_mut())?;
         projector.flush(tx.as_mut())?;
         tx.resolve_quarantine(id, Some(seq))?;
@@ -367,4 +400,15 @@ fn quarantined(
         field,
         reason,
     }
+}
+
+fn push(appender: &mut Appender, source: &str, idempotency_key: String, event: &Event) -> u64 {
+    appender.push(casetrail_ledger::NewEvent {
+        source,
+        idempotency_key,
+        record_type: event.record_type(),
+        schema_version: SCHEMA_VERSION,
+        at: event.at_utc(),
+        canonical: event.canonical.clone(),
+    })
 }

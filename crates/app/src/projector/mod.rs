@@ -26,7 +26,8 @@ pub mod kind {
     pub const DEVICE: &str = "device";
     pub const PROTOCOL: &str = "protocol";
     pub const PAYMENT: &str = "payment";
-    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT];
+    pub const ALERT: &str = "alert";
+    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT];
 }
 
 /// Counter names (per agency and Kazakhstan local day).
@@ -62,16 +63,47 @@ pub struct PaymentState {
     pub matched_uin: Option<String>,
 }
 
+/// Something a rule says a person must look at, with the events that prove it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Alert {
+    /// What was detected: `late_forward`, `ping_pong`, `paid_but_referred`, ...
+    pub alert: String,
+    /// The subject, e.g. `appeal/A-1` or `charge/10000000000000000014`.
+    pub subject: String,
+    /// The agency responsible, for scoping and ratings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Sequence numbers of the events that prove it (the last one raised it).
+    pub events: Vec<u64>,
+    /// A sentence for the person who reads the alert (no personal data).
+    pub detail: String,
+}
+
 type DocKey = (&'static str, String);
 
 /// One batch's view of the projections.
+///
+/// Convention for the `apply_*` functions: read every document first, ask
+/// the domain, and only then write (`put`, `count`, `raise_alert`,
+/// `follow_up`). A rule violation therefore changes nothing.
 #[derive(Default)]
 pub struct Projector {
     /// Loaded or created documents: `None` means "known to be absent".
     docs: HashMap<DocKey, Option<(Option<String>, serde_json::Value)>>,
     dirty: BTreeMap<DocKey, ()>,
     counters: HashMap<(String, NaiveDate, &'static str), i64>,
+    /// Sequence number of the event being applied.
+    seq: u64,
+    /// Alerts raised by the event being applied so far.
+    alerts_raised: u32,
+    /// Events casetrail itself must append because of what it just applied
+    /// (e.g. a recall when a paid fine was referred).
+    follow_ups: Vec<Event>,
 }
+
+/// The source name of events casetrail appends itself.
+pub const OWN_SOURCE: &str = "casetrail";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -79,6 +111,8 @@ pub enum ProjectError {
     Rule(#[from] RuleViolation),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("internal error: projection document {kind}/{key} was read without being preloaded; report this bug")]
+    NotPreloaded { kind: &'static str, key: String },
     #[error("projection document {kind}/{key} is unreadable: {error}; run `casetrail rebuild`")]
     Corrupt { kind: &'static str, key: String, error: String },
 }
@@ -178,8 +212,34 @@ impl Projector {
         *self.counters.entry((agency.to_owned(), day, metric)).or_default() += delta;
     }
 
-    /// Applies one event, or says which rule it breaks (and changes nothing).
-    pub fn apply(&mut self, event: &Event) -> Result<(), ProjectError> {
+    /// Records an alert raised by the event being applied.
+    pub(super) fn raise_alert(&mut self, alert: Alert) -> Result<(), ProjectError> {
+        self.alerts_raised += 1;
+        let key = format!("{:012}-{}", self.seq, self.alerts_raised);
+        let agency = alert.agency.clone();
+        self.put(kind::ALERT, &key, agency.as_deref(), &alert)
+    }
+
+    /// Asks for an event casetrail will append right after this one.
+    pub(super) fn follow_up(&mut self, event: Event) {
+        self.follow_ups.push(event);
+    }
+
+    /// The follow-up events asked for since the last call.
+    pub fn take_follow_ups(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.follow_ups)
+    }
+
+    /// The sequence number of the event being applied.
+    pub(super) fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Applies one event that will be appended as `seq`, or says which rule
+    /// it breaks (and changes nothing).
+    pub fn apply(&mut self, event: &Event, seq: u64) -> Result<(), ProjectError> {
+        self.seq = seq;
+        self.alerts_raised = 0;
         let day = casetrail_types::time::local_date(event.at_utc());
         match &event.record {
             Record::AgencyRegistered(r) => {
