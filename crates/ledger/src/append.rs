@@ -6,6 +6,42 @@ use ed25519_dalek::SigningKey;
 
 use crate::store::{LedgerState, StoreResult, StoredEvent, Tx};
 
+/// The bytes a ledger entry's leaf hash covers: the RFC 8785 canonical JSON
+/// of `{"key", "record", "recorded_at", "schema_version", "seq", "source"}`,
+/// where `record` is the record's own canonical JSON. Binding the sequence
+/// number, the source and the idempotency key into the leaf means that any
+/// changed byte of a stored event, and any move of it, changes the tree.
+pub fn entry_bytes(
+    seq: u64,
+    source: &str,
+    idempotency_key: &str,
+    recorded_at: &DateTime<Utc>,
+    schema_version: u16,
+    record: &[u8],
+) -> Vec<u8> {
+    use casetrail_exchange::jcs::canonical_bytes;
+    use serde_json::Value;
+    let text = |value: &str| canonical_bytes(&Value::String(value.to_owned()));
+    // Members in RFC 8785 order (UTF-16 code units).
+    let mut out = Vec::with_capacity(record.len() + 160);
+    out.extend_from_slice(b"{\"key\":");
+    out.extend_from_slice(&text(idempotency_key));
+    out.extend_from_slice(b",\"record\":");
+    out.extend_from_slice(record);
+    out.extend_from_slice(b",\"recorded_at\":");
+    out.extend_from_slice(&text(&recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)));
+    out.extend_from_slice(format!(",\"schema_version\":{schema_version},\"seq\":{seq},\"source\":").as_bytes());
+    out.extend_from_slice(&text(source));
+    out.push(b'}');
+    out
+}
+
+fn truncate_to_micros(instant: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    let micros = instant.nanosecond() / 1_000 * 1_000;
+    instant.with_nanosecond(micros).unwrap_or(instant)
+}
+
 /// Builds the events of one write transaction. The caller decides what is
 /// appended (duplicates and rule violations are its business); the appender
 /// numbers and hashes, then writes the events, the new tree state and one
@@ -30,15 +66,24 @@ pub struct NewEvent<'a> {
 impl Appender {
     /// Reads the tree state under the transaction's writer lock.
     pub fn open(tx: &mut dyn Tx, recorded_at: DateTime<Utc>) -> StoreResult<Self> {
+        // Both stores keep microseconds; the hashed instant must read back equal.
+        let recorded_at = truncate_to_micros(recorded_at);
         let state = tx.ledger_state()?;
         Ok(Self { opened_size: state.size(), state, pending: Vec::new(), recorded_at })
     }
 
     /// Numbers and hashes one event; returns its sequence number.
     pub fn push(&mut self, event: NewEvent<'_>) -> u64 {
-        let leaf = leaf_hash(&event.canonical);
+        let seq = self.state.frontier.size() + 1;
+        let leaf = leaf_hash(&entry_bytes(
+            seq,
+            event.source,
+            &event.idempotency_key,
+            &self.recorded_at,
+            event.schema_version,
+            &event.canonical,
+        ));
         self.state.frontier.push(leaf);
-        let seq = self.state.frontier.size();
         self.pending.push(StoredEvent {
             seq,
             recorded_at: self.recorded_at,
@@ -89,5 +134,31 @@ impl Appender {
         let signed = SignedTreeHead::sign(head, key);
         tx.insert_tree_head(&signed)?;
         Ok(Some(signed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn entry_bytes_are_themselves_canonical_json() {
+        let record = casetrail_exchange::jcs::canonicalize(
+            br#"{"type":"fine.recalled","at":"2026-05-02T10:00:00+05:00","uin":"1","reason":"paid \"in full\""}"#,
+        )
+        .expect("json");
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).single().expect("instant");
+        let entry = entry_bytes(42, "kaspi/ёж", "k-1", &at, 1, &record);
+        assert_eq!(casetrail_exchange::jcs::canonicalize(&entry).expect("json"), entry);
+        let value: serde_json::Value = serde_json::from_slice(&entry).expect("json");
+        assert_eq!(value["seq"], 42);
+        assert_eq!(value["record"]["reason"], "paid \"in full\"");
+    }
+
+    #[test]
+    fn recorded_at_keeps_microseconds_only() {
+        let at = Utc.timestamp_opt(1_700_000_000, 123_456_789).single().expect("instant");
+        assert_eq!(truncate_to_micros(at).timestamp_subsec_nanos(), 123_456_000);
     }
 }

@@ -15,6 +15,6 @@ pub mod keys;
 mod store;
 mod verify;
 
-pub use append::{Appender, NewEvent};
+pub use append::{entry_bytes, Appender, NewEvent};
 pub use store::*;
 pub use verify::{verify, VerifyFailure, VerifyReport};

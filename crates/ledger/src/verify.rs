@@ -4,6 +4,7 @@ use casetrail_exchange::jcs;
 use casetrail_merkle::{leaf_hash, Frontier};
 use ed25519_dalek::VerifyingKey;
 
+use crate::append::entry_bytes;
 use crate::store::{Store, StoreError};
 
 /// Events read per page while verifying.
@@ -21,10 +22,12 @@ pub struct VerifyReport {
 pub enum VerifyFailure {
     #[error("event {seq} is missing (the next stored event is {found}): events were deleted or renumbered")]
     Missing { seq: u64, found: u64 },
-    #[error("event {seq}: its stored leaf hash does not match its bytes: the event was altered")]
+    #[error("event {seq}: its stored leaf hash does not match its bytes, source, key or position: the event was altered or moved")]
     LeafMismatch { seq: u64 },
     #[error("event {seq}: its bytes are not canonical JSON (RFC 8785): the event was altered")]
     NotCanonical { seq: u64 },
+    #[error("event {seq}: its type or instant column does not match its bytes: the event was altered")]
+    ColumnMismatch { seq: u64 },
     #[error("event {seq}: the tree root after it does not match the stored one: events were altered, reordered or removed at or before {seq}")]
     RootMismatch { seq: u64 },
     #[error(
@@ -61,13 +64,18 @@ pub fn verify(store: &mut dyn Store, mut progress: impl FnMut(u64)) -> Result<Ve
             if event.seq != expected_seq {
                 return Err(VerifyFailure::Missing { seq: expected_seq, found: event.seq });
             }
-            if leaf_hash(&event.canonical) != event.leaf_hash {
+            let entry = entry_bytes(
+                event.seq,
+                &event.source,
+                &event.idempotency_key,
+                &event.recorded_at,
+                event.schema_version,
+                &event.canonical,
+            );
+            if leaf_hash(&entry) != event.leaf_hash {
                 return Err(VerifyFailure::LeafMismatch { seq: event.seq });
             }
-            match jcs::canonicalize(&event.canonical) {
-                Ok(bytes) if bytes == event.canonical => {}
-                _ => return Err(VerifyFailure::NotCanonical { seq: event.seq }),
-            }
+            check_record(&event)?;
             frontier.push(event.leaf_hash);
             if frontier.root() != event.tree_root {
                 return Err(VerifyFailure::RootMismatch { seq: event.seq });
@@ -89,6 +97,26 @@ pub fn verify(store: &mut dyn Store, mut progress: impl FnMut(u64)) -> Result<Ve
         });
     }
     Ok(VerifyReport { events: frontier.size(), tree_heads: heads.len() as u64, root: frontier.root() })
+}
+
+/// The record's bytes are canonical JSON, and the columns derived from them
+/// (`record_type`, `at`) agree with them.
+fn check_record(event: &crate::StoredEvent) -> Result<(), VerifyFailure> {
+    let value: serde_json::Value =
+        serde_json::from_slice(&event.canonical).map_err(|_| VerifyFailure::NotCanonical { seq: event.seq })?;
+    if jcs::canonical_bytes(&value) != event.canonical {
+        return Err(VerifyFailure::NotCanonical { seq: event.seq });
+    }
+    let record_type = value.get("type").and_then(serde_json::Value::as_str);
+    let at = value
+        .get("at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.with_timezone(&chrono::Utc));
+    if record_type != Some(event.record_type.as_str()) || at != Some(event.at) {
+        return Err(VerifyFailure::ColumnMismatch { seq: event.seq });
+    }
+    Ok(())
 }
 
 fn check_heads_at<'a>(
