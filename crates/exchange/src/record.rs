@@ -209,6 +209,43 @@ pub struct FineImposed {
     pub short_procedure: bool,
 }
 
+/// Art. 888: the body that imposed the fine defers its execution, at most
+/// one month past the end of the voluntary term.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineDeferred {
+    pub uin: Uin,
+    /// The last day of the deferral; enforcement may start the day after.
+    pub until: NaiveDate,
+    pub reason: String,
+}
+
+/// One instalment of a plan: what must have been paid by `due`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Instalment {
+    pub due: NaiveDate,
+    pub amount_kzt: Money,
+}
+
+/// Art. 888: payment in instalments, the last at most three months past the
+/// end of the voluntary term; the amounts add up to what is still owed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FineInstalments {
+    pub uin: Uin,
+    pub schedule: Vec<Instalment>,
+    pub reason: String,
+}
+
+/// A person resolves the manual queue: an unmatched payment belongs to this
+/// charge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentMatched {
+    pub payment: Ident,
+    pub provider: Ident,
+    pub uin: Uin,
+    /// Who decided (a user or office identifier, never a personal name).
+    pub by: Ident,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentReceived {
     pub payment: Ident,
@@ -259,6 +296,9 @@ pub enum Record {
     FineReferred(FineReferred),
     FineRecalled(FineRecalled),
     FineCancelled(FineCancelled),
+    FineDeferred(FineDeferred),
+    FineInstalments(FineInstalments),
+    PaymentMatched(PaymentMatched),
 }
 
 /// Generates the table of record types once: the `type` string, the variant
@@ -312,4 +352,7 @@ record_types! {
     "fine.referred" => FineReferred,
     "fine.recalled" => FineRecalled,
     "fine.cancelled" => FineCancelled,
+    "fine.deferred" => FineDeferred,
+    "fine.instalments" => FineInstalments,
+    "payment.matched" => PaymentMatched,
 }
