@@ -9,6 +9,8 @@
 
 pub mod appeal;
 pub mod charge;
+pub mod fine_rules;
+pub mod matching;
 pub mod registry;
 
 /// An event that parsed but cannot be true given what the ledger already

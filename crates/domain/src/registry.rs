@@ -100,3 +100,77 @@ pub fn apply_protocol(state: Option<&ProtocolState>, event: &Event) -> Result<Pr
         signed_on: casetrail_types::time::local_date(signed_at),
     })
 }
+
+/// Checks a protocol's signature: Ed25519 over the RFC 8785 canonical JSON
+/// of the whole record (type, id, at and every field, unknown ones
+/// included) without its `signature` field, by the public key of a device
+/// enrolled for the protocol's agency and not revoked at the protocol's `at`.
+pub fn verify_protocol(device: Option<&DeviceState>, event: &Event) -> Result<(), RuleViolation> {
+    use base64::Engine;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    let Record::ProtocolSigned(protocol) = &event.record else {
+        return Err(RuleViolation::new("type", "not a protocol event"));
+    };
+    let Some(device) = device else {
+        return Err(RuleViolation::new(
+            "device",
+            format!("unknown device {}: no device.enrolled for it; the protocol cannot be trusted", protocol.device),
+        ));
+    };
+    if device.agency != protocol.agency.as_str() {
+        return Err(RuleViolation::new(
+            "device",
+            format!(
+                "device {} is enrolled for agency {}, not for {}; a device signs only for its own agency",
+                device.device, device.agency, protocol.agency
+            ),
+        ));
+    }
+    let at = event.at_utc();
+    if at < device.enrolled_at {
+        return Err(RuleViolation::new(
+            "device",
+            format!("device {} was enrolled after the protocol's time", device.device),
+        ));
+    }
+    if device.revoked_at.is_some_and(|revoked| revoked <= at) {
+        return Err(RuleViolation::new(
+            "device",
+            format!(
+                "device {} was revoked before the protocol's time; its signatures are no longer accepted",
+                device.device
+            ),
+        ));
+    }
+    let engine = base64::engine::general_purpose::STANDARD;
+    let key_bytes: [u8; 32] =
+        engine.decode(&device.public_key).ok().and_then(|bytes| bytes.try_into().ok()).ok_or_else(|| {
+            RuleViolation::new("device", "the device's enrolled public key is not 32 bytes of base64")
+        })?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| RuleViolation::new("device", "the device's enrolled public key is not a valid Ed25519 key"))?;
+    let signature_bytes: [u8; 64] = engine
+        .decode(&protocol.signature)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| RuleViolation::new("signature", "is not 64 bytes of base64"))?;
+    let signature = Signature::from_bytes(&signature_bytes);
+    key.verify(&signed_bytes(event)?, &signature).map_err(|_| {
+        RuleViolation::new(
+            "signature",
+            "does not verify with the device's key: the record was altered after signing, or signed by another key",
+        )
+    })
+}
+
+/// The bytes a protocol's signature covers: the canonical JSON of the whole
+/// record without `signature`.
+pub fn signed_bytes(event: &Event) -> Result<Vec<u8>, RuleViolation> {
+    let mut value: serde_json::Value = serde_json::from_slice(&event.canonical)
+        .map_err(|_| RuleViolation::new("signature", "the record's canonical bytes do not parse"))?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove("signature");
+    }
+    Ok(casetrail_exchange::jcs::canonical_bytes(&value))
+}
