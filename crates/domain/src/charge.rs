@@ -271,10 +271,14 @@ pub fn apply(
             });
         }
         Record::FineRecalled(_) => {
-            let Some(open) = next.referrals.iter_mut().rev().find(|r| r.recalled_at.is_none()) else {
-                return Err(RuleViolation::new("uin", "the charge has no referral to recall"));
-            };
-            open.recalled_at = Some(at);
+            if next.referrals.is_empty() {
+                return Err(RuleViolation::new("uin", "the charge was never referred; there is nothing to recall"));
+            }
+            // A recall of a referral casetrail already recalled (a bailiff's
+            // system confirming it) happened too: recorded, nothing changes.
+            if let Some(open) = next.referrals.iter_mut().rev().find(|r| r.recalled_at.is_none()) {
+                open.recalled_at = Some(at);
+            }
         }
         Record::FineCancelled(_) => {
             if current.cancelled_at.is_some() {

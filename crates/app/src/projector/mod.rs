@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 mod appeals;
 mod fines;
 
+pub use fines::{PayerIndex, ReferError};
+
 use casetrail_domain::appeal;
 use casetrail_domain::charge;
-use casetrail_domain::registry::{self, AgencyState, DeviceState, ProtocolState};
+use casetrail_domain::registry::{self, AgencyState, DeviceState};
 use casetrail_domain::RuleViolation;
 use casetrail_exchange::{Event, Record};
 use casetrail_ledger::{CounterDelta, ProjectionDoc, StoreError, Tx};
@@ -27,7 +29,9 @@ pub mod kind {
     pub const PROTOCOL: &str = "protocol";
     pub const PAYMENT: &str = "payment";
     pub const ALERT: &str = "alert";
-    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT];
+    /// A payer's (IIN/BIN) charges that may still be open.
+    pub const PAYER: &str = "payer";
+    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT, PAYER];
 }
 
 /// Counter names (per agency and Kazakhstan local day).
@@ -47,7 +51,7 @@ pub mod metric {
 /// Agency name used in counters for charges that no protocol ties to an agency.
 pub const UNKNOWN_AGENCY: &str = "unknown";
 
-/// A payment nobody's charge claimed (yet).
+/// A payment and where matching put it; unmatched ones are the manual queue.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PaymentState {
     pub payment: String,
@@ -61,6 +65,22 @@ pub struct PaymentState {
     /// The charge it was applied to; `None` while unmatched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched_uin: Option<String>,
+    pub status: casetrail_domain::charge::MatchStatus,
+    /// While unmatched: the charges it could be for (and holds back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    /// What it took off its charge's full amount.
+    #[serde(default)]
+    pub credited_tiyn: i64,
+    /// What it paid beyond what was owed (to be refunded).
+    #[serde(default)]
+    pub refund_tiyn: i64,
+    /// The sequence number of its `payment.received`.
+    #[serde(default)]
+    pub seq: u64,
+    /// Who matched it by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// Something a rule says a person must look at, with the events that prove it.
@@ -124,7 +144,14 @@ pub fn touched(event: &Event) -> Vec<DocKey> {
         Record::AgencyRegistered(r) => keys.push((kind::AGENCY, r.agency.to_string())),
         Record::DeviceEnrolled(r) => keys.push((kind::DEVICE, r.device.to_string())),
         Record::DeviceRevoked(r) => keys.push((kind::DEVICE, r.device.to_string())),
-        Record::ProtocolSigned(r) => keys.push((kind::PROTOCOL, r.case.to_string())),
+        Record::ProtocolSigned(r) => {
+            keys.push((kind::PROTOCOL, r.case.to_string()));
+            keys.push((kind::DEVICE, r.device.to_string()));
+            // A fine.imposed later in the same batch adds to the payer's index.
+            if let Some(payer) = r.offender.number() {
+                keys.push((kind::PAYER, payer));
+            }
+        }
         Record::FineImposed(r) => {
             keys.push((kind::CHARGE, r.uin.to_string()));
             keys.push((kind::PROTOCOL, r.case.to_string()));
@@ -134,6 +161,13 @@ pub fn touched(event: &Event) -> Vec<DocKey> {
             if let Some(uin) = r.uin.as_deref().and_then(|text| casetrail_types::Uin::parse(text.trim()).ok()) {
                 keys.push((kind::CHARGE, uin.to_string()));
             }
+            if let Some(payer) = r.payer.as_ref().and_then(|party| party.number()) {
+                keys.push((kind::PAYER, payer));
+            }
+        }
+        Record::PaymentMatched(r) => {
+            keys.push((kind::PAYMENT, payment_key(r.provider.as_str(), r.payment.as_str())));
+            keys.push((kind::CHARGE, r.uin.to_string()));
         }
         record => {
             if let Some(number) = appeal::appeal_of(record) {
@@ -158,13 +192,24 @@ impl Projector {
         tx: &mut dyn Tx,
         events: impl Iterator<Item = &'e Event>,
     ) -> Result<(), ProjectError> {
+        let events: Vec<&Event> = events.collect();
+        let first: Vec<DocKey> = events.iter().flat_map(|event| touched(event)).collect();
+        self.load(tx, first)?;
+        // Second pass: documents only a loaded document names (a payer's
+        // charges, a protocol's offender, a queued payment's candidates).
+        let mut second = Vec::new();
+        for event in &events {
+            second.extend(fines::dependent_keys(self, event)?);
+        }
+        self.load(tx, second)
+    }
+
+    fn load(&mut self, tx: &mut dyn Tx, keys: Vec<DocKey>) -> Result<(), ProjectError> {
         let mut wanted: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-        for event in events {
-            for key in touched(event) {
-                if !self.docs.contains_key(&key) {
-                    self.docs.insert(key.clone(), None);
-                    wanted.entry(key.0).or_default().push(key.1);
-                }
+        for key in keys {
+            if !self.docs.contains_key(&key) {
+                self.docs.insert(key.clone(), None);
+                wanted.entry(key.0).or_default().push(key.1);
             }
         }
         for (kind, keys) in wanted {
@@ -253,16 +298,17 @@ impl Projector {
                 let next = registry::apply_device(current.as_ref(), event)?;
                 self.put(kind::DEVICE, key, Some(&next.agency.clone()), &next)?;
             }
-            Record::ProtocolSigned(r) => {
-                let current: Option<ProtocolState> = self.get(kind::PROTOCOL, r.case.as_str())?;
-                let next = registry::apply_protocol(current.as_ref(), event)?;
-                self.count(&next.agency, day, metric::PROTOCOLS_SIGNED, 1);
-                self.put(kind::PROTOCOL, r.case.as_str(), Some(&next.agency.clone()), &next)?;
-            }
-            Record::FineImposed(_) | Record::FineReferred(_) | Record::FineRecalled(_) | Record::FineCancelled(_) => {
+            Record::ProtocolSigned(_) => self.apply_protocol(event, day)?,
+            Record::FineImposed(_)
+            | Record::FineReferred(_)
+            | Record::FineRecalled(_)
+            | Record::FineCancelled(_)
+            | Record::FineDeferred(_)
+            | Record::FineInstalments(_) => {
                 self.apply_charge(event, day)?;
             }
             Record::PaymentReceived(_) => self.apply_payment(event, day)?,
+            Record::PaymentMatched(_) => self.apply_manual_match(event, day)?,
             _ => self.apply_appeal(event, day)?,
         }
         Ok(())
