@@ -463,3 +463,26 @@ fn open_cases_stay_a_small_fraction_of_the_year() {
     let cases = summary.appeals + summary.fines;
     assert!(summary.peak_pending * 8 < cases, "peak {} of {} cases", summary.peak_pending, cases);
 }
+
+/// Years with another time zone (UTC+6 before March 2024) or whose next
+/// year has no calendar file yet still give valid, sorted files.
+#[test]
+fn other_years_give_valid_files() {
+    for year in [2019, 2024, 2026] {
+        let mut config = small(3);
+        config.year = year;
+        let (bytes, summary) = run(&config);
+        let mut last = None;
+        let mut first_appeal_year = None;
+        for line in bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            let event = parse_record(line).unwrap_or_else(|error| panic!("{year}: {error}"));
+            assert!(last.is_none_or(|last| last <= event.at_utc()), "{year}: not sorted");
+            last = Some(event.at_utc());
+            if let Record::AppealRegistered(_) = &event.record {
+                first_appeal_year.get_or_insert(local_date(event.at_utc()).year());
+            }
+        }
+        assert_eq!(first_appeal_year, Some(year));
+        assert!(summary.appeals >= 2_900, "{year}: {} appeals", summary.appeals);
+    }
+}
