@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod fines;
 mod render;
 
 use casetrail_ledger::{Store, StoreError};
@@ -74,7 +75,18 @@ pub struct Report {
 }
 
 /// Every report, by name.
-pub const REPORTS: &[Report] = &[];
+pub const REPORTS: &[Report] = &[
+    Report {
+        name: "enforcement-due",
+        summary: "charges a bailiff may receive as of --as-of (the enforcement gate)",
+        compute: fines::enforcement_due,
+    },
+    Report {
+        name: "paid-but-referred",
+        summary: "every referral made while payments covered the charge",
+        compute: fines::paid_but_referred,
+    },
+];
 
 pub fn names() -> Vec<&'static str> {
     REPORTS.iter().map(|report| report.name).collect()
