@@ -31,7 +31,14 @@ pub mod kind {
     pub const ALERT: &str = "alert";
     /// A payer's (IIN/BIN) charges that may still be open.
     pub const PAYER: &str = "payer";
-    pub const ALL: &[&str] = &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT, PAYER];
+    /// One applicant's appeals in one category (repeat appeals).
+    pub const APPEAL_THREAD: &str = "appeal_thread";
+    /// A competence dispute, by appeal number.
+    pub const DISPUTE: &str = "dispute";
+    /// The prosecutor's office of a region, by region-level KATO code.
+    pub const PROSECUTOR_OFFICE: &str = "prosecutor_office";
+    pub const ALL: &[&str] =
+        &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT, PAYER, APPEAL_THREAD, DISPUTE, PROSECUTOR_OFFICE];
 }
 
 /// Counter names (per agency and Kazakhstan local day).
@@ -141,7 +148,10 @@ pub enum ProjectError {
 pub fn touched(event: &Event) -> Vec<DocKey> {
     let mut keys = Vec::with_capacity(2);
     match &event.record {
-        Record::AgencyRegistered(r) => keys.push((kind::AGENCY, r.agency.to_string())),
+        Record::AgencyRegistered(r) => {
+            keys.push((kind::AGENCY, r.agency.to_string()));
+            keys.extend(appeals::touched_by_agency(r));
+        }
         Record::DeviceEnrolled(r) => keys.push((kind::DEVICE, r.device.to_string())),
         Record::DeviceRevoked(r) => keys.push((kind::DEVICE, r.device.to_string())),
         Record::ProtocolSigned(r) => {
@@ -172,6 +182,7 @@ pub fn touched(event: &Event) -> Vec<DocKey> {
         record => {
             if let Some(number) = appeal::appeal_of(record) {
                 keys.push((kind::APPEAL, number.to_owned()));
+                keys.extend(appeals::touched(record));
             } else if let Some(uin) = charge::uin_of(record) {
                 keys.push((kind::CHARGE, uin.to_string()));
             }
@@ -201,6 +212,7 @@ impl Projector {
         for event in &events {
             second.extend(fines::dependent_keys(self, event)?);
         }
+        second.extend(appeals::dependent_keys(self, &events)?);
         self.load(tx, second)
     }
 
@@ -291,6 +303,7 @@ impl Projector {
                 if let Some(state) = registry::apply_agency(event) {
                     self.put::<AgencyState>(kind::AGENCY, r.agency.as_str(), Some(r.agency.as_str()), &state)?;
                 }
+                self.index_prosecutor_office(r)?;
             }
             Record::DeviceEnrolled(_) | Record::DeviceRevoked(_) => {
                 let key = &touched(event)[0].1;
