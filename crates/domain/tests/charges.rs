@@ -2,7 +2,7 @@
 //! amount, the short-procedure discount, coverage, art. 888, cancellation,
 //! the enforcement gate, the bailiff's fee and matching.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 use casetrail_domain::charge::{self, ChargeState, IncomingPayment, MatchStatus, NotDue, ReferralFinding};
 use casetrail_domain::fine_rules;
