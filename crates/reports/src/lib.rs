@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod appeals;
 mod fines;
 mod render;
 
@@ -76,6 +77,22 @@ pub struct Report {
 
 /// Every report, by name.
 pub const REPORTS: &[Report] = &[
+    Report {
+        name: "scorecard",
+        summary: "agencies rated on their appeals received in the period (docs/ratings.md), rank 1 best",
+        compute: appeals::scorecard,
+    },
+    Report {
+        name: "wandering",
+        summary: "appeals with two or more forwards or a cycle, with their path",
+        compute: appeals::wandering,
+    },
+    Report {
+        name: "overdue",
+        summary: "unanswered appeals past their statutory due date as of --as-of",
+        compute: appeals::overdue,
+    },
+    Report { name: "forwards", summary: "agency-to-agency forwards in the period", compute: appeals::forwards },
     Report {
         name: "enforcement-due",
         summary: "charges a bailiff may receive as of --as-of (the enforcement gate)",
