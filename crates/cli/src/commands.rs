@@ -307,3 +307,10 @@ pub fn report(
     print!("{}", casetrail_reports::render(&table, format));
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn refer(db: &DbArgs, uin: &str, bailiff: &str, document: &str) -> Result<ExitCode> {
+    let mut ledger = open(db)?;
+    let seq = ledger.refer(uin, bailiff, document)?;
+    println!("referred charge {uin} to {bailiff} under document {document} (event {seq})");
+    Ok(ExitCode::SUCCESS)
+}

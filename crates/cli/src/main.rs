@@ -119,6 +119,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },
+    /// Refer a charge to a private bailiff through the enforcement gate:
+    /// refused, with the reason, when it is paid, held back by an unmatched
+    /// payment, deferred, cancelled, already referred or not yet due.
+    Refer {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The charge's 20-digit UIN.
+        #[arg(long)]
+        uin: String,
+        /// The bailiff (an agency slug).
+        #[arg(long)]
+        bailiff: String,
+        /// The enforcement document's number.
+        #[arg(long)]
+        document: String,
+    },
     /// Measure the import path against a bare insert of the same rows.
     Bench {
         #[command(flatten)]
@@ -162,6 +178,7 @@ fn main() -> ExitCode {
         }
         Command::Quarantine { action: QuarantineAction::Replay { db } } => commands::quarantine_replay(&db),
         Command::Report { db, name, from, to, as_of, format } => commands::report(&db, &name, from, to, as_of, format),
+        Command::Refer { db, uin, bailiff, document } => commands::refer(&db, &uin, &bailiff, &document),
         Command::Bench { db, records } => bench::run(&db, records),
     };
     match result {
