@@ -55,8 +55,7 @@ use base64::Engine;
 use casetrail_exchange::{
     jcs, AgencyRegistered, AppealAnswered, AppealAssigned, AppealContestResolved, AppealContested, AppealExtended,
     AppealForwarded, AppealKind, AppealRegistered, Channel, DeviceEnrolled, DeviceRevoked, Event, FineCancelled,
-    FineImposed, FineRecalled, FineReferred, ForwardReason, Ident, Outcome, PaymentMatched, PaymentReceived,
-    ProtocolSigned, Record,
+    FineImposed, FineRecalled, FineReferred, ForwardReason, Ident, Outcome, PaymentReceived, ProtocolSigned, Record,
 };
 use casetrail_types::mci::Mci;
 use casetrail_types::{Money, Uin};
@@ -329,9 +328,6 @@ pub struct SimSummary {
     pub discount_payments: u64,
     /// Payments that quote no UIN.
     pub payments_without_uin: u64,
-    /// `payment.matched` records: payments without a UIN matched by hand
-    /// to their charge.
-    pub manual_matches: u64,
     /// Fines paid in two parts.
     pub partially_paid_fines: u64,
     /// Fines paid only after referral.
@@ -462,12 +458,6 @@ enum Step {
         quote_uin: bool,
         payer: Applicant,
         amount_tiyn: i64,
-    },
-    PaymentMatched {
-        payment: u32,
-        provider: u8,
-        uin: u64,
-        by: u16,
     },
     FineReferred {
         uin: u64,
@@ -1203,7 +1193,6 @@ impl Sim<'_> {
         let lag = self.rng.gen_range(0..=3);
         let referral_on = self.days.add(self.days.on_or_after(plus_days(voluntary_end, 1)), lag);
         let bailiff = self.world.regions[region].bailiff;
-        let police = self.world.regions[region].police;
         let c = self.config;
         let paid_share = (1.0 - c.cancel_rate - c.unpaid_rate - c.late_payment_rate).max(1e-9);
         let u = self.rng.gen::<f64>();
@@ -1221,7 +1210,7 @@ impl Sim<'_> {
             let referred_at = self.refer(referral_on, imposed_at, uin, bailiff);
             let paid_on = plus_days(local_day(referred_at), self.rng.gen_range(3..=60));
             let paid_at = self.payment_time(paid_on, referred_at);
-            self.pay(paid_at, uin, offender, full, true, police);
+            self.pay(paid_at, uin, offender, full, true);
             if self.rng.gen::<f64>() < c.recall_rate_of_late_payments {
                 let on = self.days.add(local_day(paid_at), self.rng.gen_range(1..=7));
                 let at = self.time_on(on, paid_at, 9, 18);
@@ -1246,9 +1235,9 @@ impl Sim<'_> {
                 let at = self.payment_time(on, imposed_at);
                 if local_day(at) <= discount_end {
                     self.summary.discount_payments += 1;
-                    self.pay(at, uin, offender, full / 2, allow_without_uin, police);
+                    self.pay(at, uin, offender, full / 2, allow_without_uin);
                 } else {
-                    self.pay(at, uin, offender, full, allow_without_uin, police);
+                    self.pay(at, uin, offender, full, allow_without_uin);
                 }
                 last_paid = at;
             } else {
@@ -1263,12 +1252,12 @@ impl Sim<'_> {
                     let second_on = plus_days(local_day(first_at), self.rng.gen_range(1..=rest_span));
                     let second_at = self.payment_time(second_on, first_at);
                     let first_amount = (full * self.rng.gen_range(30..=70) / 100) / 100 * 100;
-                    self.pay(first_at, uin, offender, first_amount, allow_without_uin, police);
-                    self.pay(second_at, uin, offender, full - first_amount, allow_without_uin, police);
+                    self.pay(first_at, uin, offender, first_amount, false);
+                    self.pay(second_at, uin, offender, full - first_amount, false);
                     last_paid = second_at;
                 } else {
                     let at = self.payment_time(on, imposed_at);
-                    self.pay(at, uin, offender, full, allow_without_uin, police);
+                    self.pay(at, uin, offender, full, allow_without_uin);
                     last_paid = at;
                 }
             }
@@ -1298,22 +1287,17 @@ impl Sim<'_> {
         self.time_on(on, after, 8, 23)
     }
 
-    /// A payment of `amount_tiyn` on the charge. A payment that quotes no
-    /// UIN is matched by hand at the `matcher` agency's administrative
-    /// practice desk within 1–10 working days (`payment.matched`).
-    fn pay(&mut self, at: i64, uin: u64, offender: Applicant, amount_tiyn: i64, allow_without_uin: bool, matcher: u16) {
+    /// A payment of `amount_tiyn` on the charge. Only whole payments (the
+    /// amount owed on the day) may omit the UIN: the payer's IIN/BIN then
+    /// identifies the one charge owing exactly that amount, so casetrail's
+    /// automatic matching can place it.
+    fn pay(&mut self, at: i64, uin: u64, offender: Applicant, amount_tiyn: i64, allow_without_uin: bool) {
         let quote_uin = !(allow_without_uin && self.rng.gen::<f64>() < self.config.payment_without_uin_rate);
         let payer = if !quote_uin || self.rng.gen::<f64>() < 0.85 { offender } else { Applicant::Anonymous };
         let provider = weighted(PROVIDERS.iter().map(|p| p.1), self.rng.gen::<f64>()) as u8;
         let payment = self.counters.payment;
         self.counters.payment += 1;
         self.push(at, Step::PaymentReceived { payment, provider, uin, quote_uin, payer, amount_tiyn });
-        if !quote_uin {
-            let offset = self.rng.gen_range(1..=10);
-            let on = self.days.add(local_day(at), offset);
-            let matched_at = self.time_on(on, at, 9, 18);
-            self.push(matched_at, Step::PaymentMatched { payment, provider, uin, by: matcher });
-        }
     }
 
     // ----- writing -----
@@ -1456,15 +1440,6 @@ impl Sim<'_> {
                     uin: if quote_uin { Some(Uin::from_serial(uin).map_err(other)?.to_string()) } else { None },
                     payer: self.people.party(payer),
                     amount_kzt: Money::from_tiyn(amount_tiyn),
-                })
-            }
-            Step::PaymentMatched { payment, provider, uin, by } => {
-                self.summary.manual_matches += 1;
-                Record::PaymentMatched(PaymentMatched {
-                    payment: self.payment_ident(provider, payment)?,
-                    provider: Ident::parse(PROVIDERS[usize::from(provider)].0).map_err(other)?,
-                    uin: Uin::from_serial(uin).map_err(other)?,
-                    by: Ident::parse(&format!("{}-admin-practice", self.agency_slug(by)?)).map_err(other)?,
                 })
             }
             Step::FineReferred { uin, bailiff, document } => {

@@ -199,7 +199,6 @@ fn every_reference_was_introduced_earlier() {
             }
             Record::FineRecalled(r) => known(&charges, &r.uin.to_string(), "charge"),
             Record::FineCancelled(r) => known(&charges, &r.uin.to_string(), "charge"),
-            Record::PaymentMatched(r) => known(&charges, &r.uin.to_string(), "charge"),
             _ => {}
         }
     }
@@ -356,7 +355,6 @@ fn fine_counts_are_true_and_near_the_configured_rates() {
     let mut protocols: BTreeMap<String, NaiveDate> = BTreeMap::new();
     let mut charges: BTreeMap<String, Charge> = BTreeMap::new();
     let (mut paid_but_referred, mut discount_payments) = (0u64, 0u64);
-    let mut unmatched = BTreeMap::new();
     let apply = |charge: &mut Charge, day: NaiveDate, amount: i64, discount_payments: &mut u64| {
         let discount_end = calendar.add_working_days(charge.offence_on, 7).expect("calendar");
         let in_window = charge.short && day <= discount_end;
@@ -397,17 +395,8 @@ fn fine_counts_are_true_and_near_the_configured_rates() {
                 Some(uin) => {
                     apply(charges.get_mut(uin).expect("charge"), day, r.amount_kzt.tiyn(), &mut discount_payments)
                 }
-                None => {
-                    assert!(r.payer.is_some(), "a payment without UIN names its payer");
-                    unmatched.insert((r.provider.to_string(), r.payment.to_string()), (day, r.amount_kzt.tiyn()));
-                }
+                None => assert!(r.payer.is_some(), "a payment without UIN names its payer"),
             },
-            Record::PaymentMatched(r) => {
-                let (paid_on, amount) = unmatched
-                    .remove(&(r.provider.to_string(), r.payment.to_string()))
-                    .expect("matching an unknown payment");
-                apply(charges.get_mut(&r.uin.to_string()).expect("charge"), paid_on, amount, &mut discount_payments);
-            }
             Record::FineReferred(r) => {
                 let charge = &charges[&r.uin.to_string()];
                 paid_but_referred += u64::from(charge.covered);
@@ -416,9 +405,9 @@ fn fine_counts_are_true_and_near_the_configured_rates() {
         }
     }
     assert_eq!(paid_but_referred, summary.paid_but_referred, "paid but referred");
-    assert_eq!(discount_payments, summary.discount_payments, "discount payments");
-    assert!(unmatched.is_empty(), "{} payments never matched", unmatched.len());
-    assert_eq!(summary.manual_matches, summary.payments_without_uin);
+    // Payments without a UIN cannot be attributed from the file alone.
+    assert!(discount_payments <= summary.discount_payments, "discount payments");
+    assert!(summary.discount_payments - discount_payments <= summary.payments_without_uin, "discount payments");
     let share = summary.paid_but_referred as f64 / summary.referrals as f64;
     assert!((share - 0.01).abs() <= 0.005, "paid-but-referred share of referrals {share}");
     assert!(summary.recalls > 0 && summary.cancellations > 0 && summary.payments_without_uin > 0);
