@@ -293,13 +293,33 @@ impl Projector {
             )
             .into());
         };
-        if let Some(uin) = &state.matched_uin {
-            return Err(RuleViolation::new("payment", format!("the payment is already matched to charge {uin}")).into());
-        }
         let uin = matched.uin.to_string();
         let Some(target) = self.get::<ChargeState>(kind::CHARGE, &uin)? else {
             return Err(RuleViolation::new("uin", "no charge with this UIN is known").into());
         };
+        match &state.matched_uin {
+            // A person confirms what automatic matching decided.
+            Some(current) if *current == uin => {
+                let mut next = target.clone();
+                for applied in
+                    next.payments.iter_mut().filter(|p| p.payment == state.payment && p.provider == state.provider)
+                {
+                    applied.status = MatchStatus::MatchedByHand;
+                }
+                state.status = MatchStatus::MatchedByHand;
+                state.by = Some(matched.by.to_string());
+                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
+                return self.put(kind::PAYMENT, &key, None, &state);
+            }
+            Some(current) => {
+                return Err(RuleViolation::new(
+                    "uin",
+                    format!("the payment is already matched to charge {current}; a reversal must come first"),
+                )
+                .into());
+            }
+            None => {}
+        }
         let at = event.at_utc();
         let mut changed = Vec::new();
         for candidate in &state.candidates {
