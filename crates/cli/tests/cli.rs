@@ -26,7 +26,7 @@ fn ok(args: &[&str], dir: &Path) -> String {
 /// A database under test: a SQLite file or a fresh PostgreSQL database.
 enum Db {
     Sqlite(PathBuf),
-    Postgres(casetrail_store_postgres::testing::TestDatabase),
+    Postgres(Box<casetrail_store_postgres::testing::TestDatabase>),
 }
 
 impl Db {
@@ -64,7 +64,7 @@ fn sqlite(dir: &Path) -> Db {
 fn postgres(_: &Path) -> Db {
     let (store, guard) = casetrail_store_postgres::testing::fresh_database();
     drop(store);
-    Db::Postgres(guard)
+    Db::Postgres(Box::new(guard))
 }
 
 macro_rules! on_both {
@@ -101,7 +101,15 @@ fn simulate_import_verify(dir: &Path, db: Db) {
     let out = ok(&["import", "--db", &db.url(), "--key", &key_arg(dir), file.to_str().expect("path")], dir);
     assert!(out.contains(&format!("{lines} accepted, 0 duplicates, 0 quarantined")), "{out}");
     let out = ok(&["verify", "--db", &db.url(), "--key", &key_arg(dir)], dir);
-    assert!(out.contains(&format!("ok: {lines} events")), "{out}");
+    let events: usize = out
+        .split("ok: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("verify did not say ok: {out}"));
+    // Every line, plus the recalls casetrail appended itself for fines that
+    // were referred although already paid.
+    assert!(events > lines, "{events} events for {lines} lines: {out}");
 }
 
 const SMALL: &str = include_str!("../../app/tests/data/scenario.jsonl");
@@ -169,7 +177,7 @@ fn deleted_event_is_found(dir: &Path, db: Db) {
 
 fn reordered_events_are_found(dir: &Path, db: Db) {
     imported_small(dir, &db);
-    db.tamper("UPDATE events SET seq = -3 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = -3;");
+    db.tamper("UPDATE events SET seq = 1000003 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 1000003;");
     verify_fails_naming(dir, &db, "event 3");
 }
 
