@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod charts;
+
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
