@@ -22,7 +22,7 @@ use projector::{ProjectError, Projector};
 pub use casetrail_ledger::{verify, VerifyFailure, VerifyReport};
 
 /// Records per write transaction on the import path.
-pub const IMPORT_BATCH_RECORDS: usize = 5_000;
+pub const IMPORT_BATCH_RECORDS: usize = 20_000;
 /// Events read per page by rebuild.
 const REBUILD_PAGE_EVENTS: usize = 10_000;
 

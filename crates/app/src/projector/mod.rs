@@ -117,7 +117,9 @@ type DocKey = (&'static str, String);
 #[derive(Default)]
 pub struct Projector {
     /// Loaded or created documents: `None` means "known to be absent".
-    docs: HashMap<DocKey, Option<(Option<String>, serde_json::Value)>>,
+    /// Documents are kept as their JSON text: parsed into their typed state
+    /// on `get`, serialised on `put`; no JSON trees are built (see BENCHMARKS.md).
+    docs: HashMap<DocKey, Option<(Option<String>, String)>>,
     dirty: BTreeMap<DocKey, ()>,
     counters: HashMap<(String, NaiveDate, &'static str), i64>,
     /// Sequence number of the event being applied.
@@ -227,12 +229,7 @@ impl Projector {
         for (kind, keys) in wanted {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             for doc in tx.load_docs(kind, &refs)? {
-                let value = serde_json::from_str(&doc.doc).map_err(|error| ProjectError::Corrupt {
-                    kind,
-                    key: doc.key.clone(),
-                    error: error.to_string(),
-                })?;
-                self.docs.insert((kind, doc.key), Some((doc.agency, value)));
+                self.docs.insert((kind, doc.key), Some((doc.agency, doc.doc)));
             }
         }
         Ok(())
@@ -240,7 +237,7 @@ impl Projector {
 
     pub(super) fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
         match self.docs.get(&(kind, key.to_owned())) {
-            Some(Some((_, value))) => serde_json::from_value(value.clone())
+            Some(Some((_, text))) => serde_json::from_str(text)
                 .map(Some)
                 .map_err(|error| ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() }),
             _ => Ok(None),
@@ -254,7 +251,7 @@ impl Projector {
         agency: Option<&str>,
         state: &T,
     ) -> Result<(), ProjectError> {
-        let value = serde_json::to_value(state).map_err(|error| ProjectError::Corrupt {
+        let value = serde_json::to_string(state).map_err(|error| ProjectError::Corrupt {
             kind,
             key: key.to_owned(),
             error: error.to_string(),
@@ -333,8 +330,8 @@ impl Projector {
         let dirty = std::mem::take(&mut self.dirty);
         let mut docs = Vec::with_capacity(dirty.len());
         for (kind, key) in dirty.into_keys() {
-            if let Some(Some((agency, value))) = self.docs.get(&(kind, key.clone())) {
-                docs.push(ProjectionDoc { kind: kind.to_owned(), key, agency: agency.clone(), doc: value.to_string() });
+            if let Some(Some((agency, doc))) = self.docs.remove(&(kind, key.clone())) {
+                docs.push(ProjectionDoc { kind: kind.to_owned(), key, agency, doc });
             }
         }
         tx.store_docs(&docs)?;
