@@ -39,6 +39,34 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Splits a label into at most two lines of about `max` characters at
+/// spaces; the second line is shortened with `…` when the label is longer.
+fn two_lines(text: &str, max: usize) -> Vec<String> {
+    if text.chars().count() <= max {
+        return vec![text.to_owned()];
+    }
+    let mut first = String::new();
+    let mut words = text.split(' ').peekable();
+    while let Some(word) = words.peek() {
+        let len = first.chars().count() + usize::from(!first.is_empty()) + word.chars().count();
+        if len > max && !first.is_empty() {
+            break;
+        }
+        if !first.is_empty() {
+            first.push(' ');
+        }
+        first.push_str(word);
+        words.next();
+    }
+    let rest: Vec<&str> = words.collect();
+    let first = shorten(&first, max);
+    if rest.is_empty() {
+        vec![first]
+    } else {
+        vec![first, shorten(&rest.join(" "), max)]
+    }
+}
+
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif";
 
 fn open_svg(out: &mut String, class: &str, width: u32, height: u32, title: &str, desc: &str) {
@@ -168,13 +196,15 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
     let bounds = heat_classes(max);
 
     const CELL: u32 = 36;
-    const LEFT: u32 = 200;
-    const TOP: u32 = 170;
-    const LABEL_CHARS: usize = 26;
+    // Room for a label of LABEL_CHARS characters at 12 px (Cyrillic
+    // included) left of the rows and, rotated, above the columns.
+    const LEFT: u32 = 12 + 8 * LABEL_CHARS as u32;
+    const TOP: u32 = 40 + 6 * LABEL_CHARS as u32;
+    const LABEL_CHARS: usize = 24;
     let size = CELL * n as u32;
     let legend_top = TOP + size + 36;
     let legend_rows = 1 + bounds.len() as u32;
-    let width = (LEFT + size + 24).max(LEFT + 260);
+    let width = (LEFT + size + 4 * LABEL_CHARS as u32 + 8).max(LEFT + 260);
     let height = legend_top + 24 + legend_rows * 22 + 8;
 
     let mut out = String::new();
@@ -190,7 +220,7 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
         let x = LEFT + column as u32 * CELL + CELL / 2 + 4;
         let _ = write!(
             out,
-            "<text class=\"column-label\" transform=\"translate({x},{y}) rotate(-55)\">{}<title>{}</title></text>",
+            "<text class=\"column-label\" font-size=\"12\" transform=\"translate({x},{y}) rotate(-55)\">{}<title>{}</title></text>",
             escape(&shorten(label, LABEL_CHARS)),
             escape(label),
             y = TOP - 6,
@@ -200,7 +230,7 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
         let y = TOP + row as u32 * CELL;
         let _ = write!(
             out,
-            "<text class=\"row-label\" x=\"{x}\" y=\"{ty}\" text-anchor=\"end\">{}<title>{}</title></text>",
+            "<text class=\"row-label\" font-size=\"12\" x=\"{x}\" y=\"{ty}\" text-anchor=\"end\">{}<title>{}</title></text>",
             escape(&shorten(from_label, LABEL_CHARS)),
             escape(from_label),
             x = LEFT - 8,
@@ -545,13 +575,22 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
             out,
             "<g class=\"stop{again_class}\"><title>{}</title>\
              <rect x=\"{x}\" y=\"{y}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"{dash}/>\
-             <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>",
+             <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-weight=\"600\" font-size=\"12\">",
             escape(&tooltip),
-            escape(&shorten(&stop.agency, 22)),
             again_class = if again { " again" } else { "" },
             cx = x + BOX_W / 2,
-            ty = y + 26,
+            ty = y + 20,
         );
+        for (line, part) in two_lines(&stop.agency, 21).iter().enumerate() {
+            let _ = write!(
+                out,
+                "<tspan x=\"{cx}\" dy=\"{dy}\">{}</tspan>",
+                escape(part),
+                cx = x + BOX_W / 2,
+                dy = if line == 0 { 0 } else { 15 },
+            );
+        }
+        out.push_str("</text>");
         let second = match (&stop.outcome, again) {
             (Some(outcome), _) if stop.forward_reason.is_none() => Some(outcome.clone()),
             (_, true) => Some(text.again.to_owned()),
@@ -560,10 +599,10 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
         if let Some(second) = second {
             let _ = write!(
                 out,
-                "<text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#333\">{}</text>",
+                "<text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">{}</text>",
                 escape(&shorten(&second, 26)),
                 cx = x + BOX_W / 2,
-                ty = y + 46,
+                ty = y + 55,
             );
         }
         if i + 1 == stops.len() {
@@ -825,5 +864,8 @@ mod tests {
         assert_eq!(escape("a\u{1}b"), "a b");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(two_lines("Akimat", 10), vec!["Akimat"]);
+        assert_eq!(two_lines("Ministry of Justice of the Republic", 12), vec!["Ministry of", "Justice of …"]);
+        assert_eq!(two_lines("Supercalifragilistic", 8), vec!["Superca…"]);
     }
 }
