@@ -165,9 +165,9 @@ fn fresh_databases(location: &DbLocation, work: &Path) -> Result<(BenchDb, Bench
                 let mut client = postgres::Client::connect(url, postgres::NoTls)
                     .with_context(|| "cannot connect to PostgreSQL to create the benchmark databases")?;
                 let database = format!("casetrail_bench_{name}_{}", std::process::id());
-                client.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {database} WITH (FORCE); CREATE DATABASE {database}"
-                ))?;
+                // Two statements: DROP/CREATE DATABASE cannot run in a transaction.
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))?;
+                client.batch_execute(&format!("CREATE DATABASE {database}"))?;
                 let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
                 Ok(BenchDb {
                     location: DbLocation::Postgres(format!("{base}/{database}")),

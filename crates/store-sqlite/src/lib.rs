@@ -28,11 +28,11 @@ const PRAGMAS: &[(&str, &str)] = &[
     ("foreign_keys", "ON"),
     ("busy_timeout", "10000"),
     ("temp_store", "MEMORY"),
-    // 256 MiB of page cache and 4 GiB of memory-mapped reads: projection
-    // documents are updated at random keys, and a ledger of millions of
-    // events outgrows a small cache quickly (see BENCHMARKS.md).
+    // 256 MiB of page cache: projection documents are updated at random
+    // keys, and a ledger of millions of events outgrows a small cache
+    // quickly. Bounded, so memory stays flat at any ledger size.
     ("cache_size", "-262144"),
-    ("mmap_size", "4294967296"),
+    ("mmap_size", "0"),
     ("wal_autocheckpoint", "10000"),
     ("trusted_schema", "OFF"),
 ];
