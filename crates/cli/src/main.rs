@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_http;
 mod commands;
 
 use std::path::PathBuf;
@@ -135,6 +136,22 @@ enum Command {
         #[arg(long)]
         document: String,
     },
+    /// Measure registering an appeal over HTTP (durable commit) against a
+    /// bare axum handler, both loaded by wrk in the same run.
+    BenchHttp {
+        /// Seconds of load per target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Open connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+        /// wrk threads.
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
+        /// Alternating rounds of both targets (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
     /// Measure the import path against a bare insert of the same rows.
     Bench {
         #[command(flatten)]
@@ -180,6 +197,9 @@ fn main() -> ExitCode {
         Command::Report { db, name, from, to, as_of, format } => commands::report(&db, &name, from, to, as_of, format),
         Command::Refer { db, uin, bailiff, document } => commands::refer(&db, &uin, &bailiff, &document),
         Command::Bench { db, records } => bench::run(&db, records),
+        Command::BenchHttp { seconds, connections, threads, rounds } => {
+            bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds })
+        }
     };
     match result {
         Ok(code) => code,

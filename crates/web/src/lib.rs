@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod charts;
+pub mod writer;
 
 use std::sync::{Arc, Mutex};
 
