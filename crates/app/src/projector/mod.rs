@@ -237,9 +237,11 @@ impl Projector {
 
     pub(super) fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
         match self.docs.get(&(kind, key.to_owned())) {
-            Some(Some((_, text))) => serde_json::from_str(text)
-                .map(Some)
-                .map_err(|error| ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() }),
+            Some(Some((_, text))) => serde_json::from_str(text).map(Some).map_err(|error| ProjectError::Corrupt {
+                kind,
+                key: key.to_owned(),
+                error: error.to_string(),
+            }),
             _ => Ok(None),
         }
     }
