@@ -53,6 +53,9 @@ pub struct HttpBenchOptions {
     pub threads: u32,
     /// Alternating rounds of both targets.
     pub rounds: u32,
+    /// Most records per transaction in the writer (1: a commit per
+    /// request, no group commit).
+    pub batch: usize,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -99,7 +102,7 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
 
     let bare = runtime.block_on(start(bare_router()))?;
     let shared = Arc::new(Mutex::new(ledger));
-    let (router, what) = casetrail_router(shared.clone())?;
+    let (router, what) = casetrail_router(shared.clone(), options.batch)?;
     let casetrail = runtime.block_on(start(router))?;
 
     // Rounds alternate between the two, so that whatever else the machine
@@ -290,11 +293,11 @@ type Shared = Arc<Mutex<Ledger>>;
 /// `POST /api/v1/appeals`; until then this provisional route, which appends
 /// through the web crate's group-commit [`Writer`] exactly as that route
 /// will.
-fn casetrail_router(shared: Shared) -> Result<(Router, &'static str)> {
-    let writer = Writer::spawn(shared, 1024).context("cannot start the ledger writer")?;
+fn casetrail_router(shared: Shared, batch: usize) -> Result<(Router, String)> {
+    let writer = Writer::spawn(shared, batch).context("cannot start the ledger writer")?;
     Ok((
         Router::new().route("/api/v1/appeals", post(register)).with_state(writer),
-        "provisional route: casetrail_web::writer::Writer (group commit)",
+        format!("provisional route: casetrail_web::writer::Writer, ≤ {} records per commit", batch.max(1)),
     ))
 }
 

@@ -151,6 +151,9 @@ enum Command {
         /// Alternating rounds of both targets (medians are reported).
         #[arg(long, default_value_t = 3)]
         rounds: u32,
+        /// Most records per durable transaction (1: no group commit).
+        #[arg(long, default_value_t = 1024)]
+        batch: usize,
     },
     /// Measure the import path against a bare insert of the same rows.
     Bench {
@@ -197,8 +200,8 @@ fn main() -> ExitCode {
         Command::Report { db, name, from, to, as_of, format } => commands::report(&db, &name, from, to, as_of, format),
         Command::Refer { db, uin, bailiff, document } => commands::refer(&db, &uin, &bailiff, &document),
         Command::Bench { db, records } => bench::run(&db, records),
-        Command::BenchHttp { seconds, connections, threads, rounds } => {
-            bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds })
+        Command::BenchHttp { seconds, connections, threads, rounds, batch } => {
+            bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds, batch })
         }
     };
     match result {
