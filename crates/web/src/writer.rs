@@ -46,7 +46,10 @@ impl std::fmt::Display for WriteError {
 
 struct Job {
     source: String,
-    raw: Vec<u8>,
+    /// Parsed by the caller's task, so that the writer thread only writes.
+    incoming: Incoming,
+    /// The idempotency key, or why the record does not parse.
+    key: Result<String, String>,
     reply: oneshot::Sender<Result<Outcome, WriteError>>,
 }
 
@@ -81,8 +84,16 @@ impl Writer {
     /// `source`, durably; answers after the commit.
     pub async fn append(&self, source: &str, raw: Vec<u8>) -> Result<Outcome, WriteError> {
         let (reply, answer) = oneshot::channel();
+        let incoming = Incoming::from_raw(RawLine { line: 1, bytes: raw });
+        let key = match &incoming.parsed {
+            Ok(event) => Ok(event.idempotency_key()),
+            Err(error) => Err(match &error.field {
+                Some(field) => format!("{field}: {}", error.reason),
+                None => error.reason.clone(),
+            }),
+        };
         self.jobs
-            .send(Job { source: source.to_owned(), raw, reply })
+            .send(Job { source: source.to_owned(), incoming, key, reply })
             .await
             .map_err(|_| WriteError("the ledger writer has stopped".into()))?;
         answer.await.map_err(|_| WriteError("the ledger writer stopped before answering".into()))?
@@ -95,31 +106,29 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>) {
         let source = jobs[0].source.clone();
         let (same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.source == source);
         jobs = rest;
-        let answers = commit_source(ledger, &source, &same);
-        for (job, answer) in same.into_iter().zip(answers) {
-            let _ = job.reply.send(answer);
+        let mut incoming = Vec::with_capacity(same.len());
+        let mut keys = Vec::with_capacity(same.len());
+        let mut replies = Vec::with_capacity(same.len());
+        for (i, mut job) in same.into_iter().enumerate() {
+            job.incoming.line = Some(i as u64 + 1);
+            incoming.push(job.incoming);
+            keys.push(job.key);
+            replies.push(job.reply);
+        }
+        let answers = commit_source(ledger, &source, incoming, &keys);
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            let _ = reply.send(answer);
         }
     }
 }
 
-fn commit_source(ledger: &Mutex<Ledger>, source: &str, jobs: &[Job]) -> Vec<Result<Outcome, WriteError>> {
-    let fail = |message: String| jobs.iter().map(|_| Err(WriteError(message.clone()))).collect();
-    let incoming: Vec<Incoming> = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, job)| Incoming::from_raw(RawLine { line: i as u64 + 1, bytes: job.raw.clone() }))
-        .collect();
-    // What the answers need, taken before the records move into the batch.
-    let keys: Vec<Result<String, String>> = incoming
-        .iter()
-        .map(|incoming| match &incoming.parsed {
-            Ok(event) => Ok(event.idempotency_key()),
-            Err(error) => Err(match &error.field {
-                Some(field) => format!("{field}: {}", error.reason),
-                None => error.reason.clone(),
-            }),
-        })
-        .collect();
+fn commit_source(
+    ledger: &Mutex<Ledger>,
+    source: &str,
+    incoming: Vec<Incoming>,
+    keys: &[Result<String, String>],
+) -> Vec<Result<Outcome, WriteError>> {
+    let fail = |message: String| keys.iter().map(|_| Err(WriteError(message.clone()))).collect();
     let n = incoming.len();
     let Ok(mut ledger) = ledger.lock() else { return fail("the ledger lock is poisoned".into()) };
     let size_before = match ledger.store().ledger_state() {
