@@ -233,11 +233,17 @@ impl AppealState {
     }
 
     /// The citizen's clock: working days after the day of the first
-    /// registration up to and including the answer day, or `as_of` while
-    /// unanswered. It never restarts.
+    /// registration (a non-working registration day counts as the next
+    /// working day, as for the statutory term) up to and including the
+    /// answer day, or `as_of` while unanswered. It never restarts.
     pub fn citizen_working_days(&self, as_of: NaiveDate) -> Result<u32, CalendarError> {
         let end = self.answered_on.map_or(as_of, |answered| answered.min(as_of));
-        WorkCalendar::kazakhstan().working_days_between(self.first().received_on, end)
+        // DESIGN.md §3: an appeal registered on a non-working day counts as
+        // registered on the next working day; the citizen's clock starts
+        // from the same day as the first holder's statutory clock.
+        let calendar = WorkCalendar::kazakhstan();
+        let registered = calendar.next_working_day_on_or_after(self.first().received_on)?;
+        calendar.working_days_between(registered, end)
     }
 }
 

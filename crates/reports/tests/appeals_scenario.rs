@@ -131,9 +131,9 @@ fn overdue_matches_the_truth(backend: Backend) {
             // 26–27, 30–31, 1–2 Apr -> 2 Apr (restarted; Nauryz skipped). Citizen: 39.
             {"appeal": "A-07", "holder": "police-astana", "statutory_due": "2026-04-02", "citizen_working_days": 39},
             // Sat 7 Mar counts as Tue 10 Mar (Mon 9 Mar off): 11–13, 16–20, 26–27,
-            // 30–31, 1–3 Apr -> 3 Apr. Citizen: working days after Sat 7 Mar up to 30 Apr:
-            // March 10–31 = 13, April 22 -> 35.
-            {"appeal": "A-05", "holder": "akimat-astana", "statutory_due": "2026-04-03", "citizen_working_days": 35},
+            // 30–31, 1–3 Apr -> 3 Apr. Citizen: the same start, Tue 10 Mar (DESIGN.md §3),
+            // so working days after 10 Mar up to 30 Apr: March 11–31 = 12, April 22 -> 34.
+            {"appeal": "A-05", "holder": "akimat-astana", "statutory_due": "2026-04-03", "citizen_working_days": 34},
         ])
     );
     // 19 and 20 working days past due by 30 Apr.

@@ -174,8 +174,12 @@ fn a_saturday_registration_counts_from_the_next_working_day() {
     // Sat 7 Mar -> Tue 10 Mar (Mon 9 Mar is a holiday); 15 working days
     // after: 11,12,13,16,17,18,19,20,26,27,30,31, 1,2,3 Apr.
     assert_eq!(state.statutory_due(), day(2026, 4, 3));
-    // The citizen's clock counts working days after Saturday: Tue 10 Mar is day 1.
-    assert_eq!(state.citizen_working_days(day(2026, 3, 10)).expect("clock"), 1);
+    // The citizen's clock starts where the statutory one does: registered
+    // on Saturday counts as registered on Tue 10 Mar, so that day is day 0
+    // and the due date is day 15 on both clocks.
+    assert_eq!(state.citizen_working_days(day(2026, 3, 10)).expect("clock"), 0);
+    assert_eq!(state.citizen_working_days(day(2026, 3, 11)).expect("clock"), 1);
+    assert_eq!(state.citizen_working_days(day(2026, 4, 3)).expect("clock"), 15);
 }
 
 #[test]
