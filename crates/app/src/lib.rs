@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod projector;
+pub mod receipt;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

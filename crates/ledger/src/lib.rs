@@ -12,6 +12,7 @@
 
 mod append;
 pub mod keys;
+pub mod proofs;
 mod store;
 mod verify;
 

@@ -136,6 +136,10 @@ pub trait Store: Send {
     fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
     /// One event by sequence number.
     fn event(&mut self, seq: u64) -> StoreResult<Option<StoredEvent>>;
+    /// The leaf hashes of events `from_seq..=to_seq`, in sequence order (only
+    /// the hash column: what proof generation reads). Fewer than asked when
+    /// the ledger ends earlier.
+    fn leaf_hashes(&mut self, from_seq: u64, to_seq: u64) -> StoreResult<Vec<Hash>>;
     /// Every stored signed tree head, smallest tree first.
     fn tree_heads(&mut self) -> StoreResult<Vec<SignedTreeHead>>;
     /// The committed tree state.

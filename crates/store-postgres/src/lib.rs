@@ -286,6 +286,17 @@ impl Store for PgStore {
             .transpose()
     }
 
+    fn leaf_hashes(&mut self, from_seq: u64, to_seq: u64) -> StoreResult<Vec<[u8; 32]>> {
+        const ACTION: &str = "reading leaf hashes";
+        let Ok(from) = i64::try_from(from_seq) else { return Ok(Vec::new()) };
+        let to = i64::try_from(to_seq).unwrap_or(i64::MAX);
+        let rows = self
+            .client
+            .query("SELECT leaf_hash FROM events WHERE seq BETWEEN $1 AND $2 ORDER BY seq", &[&from, &to])
+            .map_err(db(ACTION))?;
+        rows.iter().map(|row| hash32(get(row, 0, ACTION)?, "events.leaf_hash")).collect()
+    }
+
     fn tree_heads(&mut self) -> StoreResult<Vec<SignedTreeHead>> {
         const ACTION: &str = "reading tree heads";
         let rows = self

@@ -174,6 +174,18 @@ impl Store for SqliteStore {
             .map_err(db("reading an event"))
     }
 
+    fn leaf_hashes(&mut self, from_seq: u64, to_seq: u64) -> StoreResult<Vec<[u8; 32]>> {
+        let Ok(from) = i64::try_from(from_seq) else { return Ok(Vec::new()) };
+        let to = i64::try_from(to_seq).unwrap_or(i64::MAX);
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT leaf_hash FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")
+            .map_err(db("reading leaf hashes"))?;
+        let rows =
+            statement.query_map(params![from, to], |row| hash32(row.get(0)?)).map_err(db("reading leaf hashes"))?;
+        rows.collect::<Result<_, _>>().map_err(db("reading leaf hashes"))
+    }
+
     fn tree_heads(&mut self) -> StoreResult<Vec<SignedTreeHead>> {
         let mut statement = self
             .connection
