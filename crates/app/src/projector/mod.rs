@@ -6,9 +6,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod accounts;
 mod appeals;
 mod fines;
 
+pub use accounts::{AccountState, ApiKeyState};
 pub use fines::{PayerIndex, ReferError};
 
 use casetrail_domain::appeal;
@@ -37,8 +39,25 @@ pub mod kind {
     pub const DISPUTE: &str = "dispute";
     /// The prosecutor's office of a region, by region-level KATO code.
     pub const PROSECUTOR_OFFICE: &str = "prosecutor_office";
-    pub const ALL: &[&str] =
-        &[AGENCY, APPEAL, CHARGE, DEVICE, PROTOCOL, PAYMENT, ALERT, PAYER, APPEAL_THREAD, DISPUTE, PROSECUTOR_OFFICE];
+    /// A person's account, by login.
+    pub const ACCOUNT: &str = "account";
+    /// An API key, by key id (the secret's hash only).
+    pub const APIKEY: &str = "apikey";
+    pub const ALL: &[&str] = &[
+        AGENCY,
+        APPEAL,
+        CHARGE,
+        DEVICE,
+        PROTOCOL,
+        PAYMENT,
+        ALERT,
+        PAYER,
+        APPEAL_THREAD,
+        DISPUTE,
+        PROSECUTOR_OFFICE,
+        ACCOUNT,
+        APIKEY,
+    ];
 }
 
 /// Counter names (per agency and Kazakhstan local day).
@@ -181,6 +200,11 @@ pub fn touched(event: &Event) -> Vec<DocKey> {
             keys.push((kind::PAYMENT, payment_key(r.provider.as_str(), r.payment.as_str())));
             keys.push((kind::CHARGE, r.uin.to_string()));
         }
+        Record::AccessLogged(_) => {}
+        record @ (Record::AccountCreated(_)
+        | Record::AccountDisabled(_)
+        | Record::ApiKeyIssued(_)
+        | Record::ApiKeyRevoked(_)) => keys.extend(accounts::touched(record)),
         record => {
             if let Some(number) = appeal::appeal_of(record) {
                 keys.push((kind::APPEAL, number.to_owned()));
@@ -242,7 +266,10 @@ impl Projector {
                 key: key.to_owned(),
                 error: error.to_string(),
             }),
-            _ => Ok(None),
+            Some(None) => Ok(None),
+            // Reading a document that `touched` did not name would mistake
+            // "not loaded" for "absent": a bug, never a silent None.
+            None => Err(ProjectError::NotPreloaded { kind, key: key.to_owned() }),
         }
     }
 
@@ -321,6 +348,11 @@ impl Projector {
             }
             Record::PaymentReceived(_) => self.apply_payment(event, day)?,
             Record::PaymentMatched(_) => self.apply_manual_match(event, day)?,
+            Record::AccountCreated(_)
+            | Record::AccountDisabled(_)
+            | Record::ApiKeyIssued(_)
+            | Record::ApiKeyRevoked(_)
+            | Record::AccessLogged(_) => self.apply_account(event)?,
             _ => self.apply_appeal(event, day)?,
         }
         Ok(())
