@@ -218,6 +218,18 @@ fn validate(event: &Event) -> Result<(), RecordError> {
                 validate_party("payer", payer)?;
             }
         }
+        Record::AccountCreated(account) if !account.password_hash.starts_with("$argon2id$") => {
+            return Err(RecordError::new(Some("password_hash"), "must be an Argon2id PHC string ($argon2id$...)"));
+        }
+        Record::ApiKeyIssued(key)
+            if key.secret_hash.len() != 64
+                || !key.secret_hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            return Err(RecordError::new(Some("secret_hash"), "must be 64 lower-case hex digits (SHA-256)"));
+        }
+        Record::ApiKeyIssued(key) if key.key_id.as_str().contains('.') => {
+            return Err(RecordError::new(Some("key_id"), "must not contain '.' (it separates the id from the secret)"));
+        }
         _ => {}
     }
     Ok(())

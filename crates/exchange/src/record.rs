@@ -258,6 +258,19 @@ pub struct PaymentReceived {
     pub amount_kzt: Money,
 }
 
+/// A bank took a received payment back (a reversal or a return to the
+/// payer): it no longer covers the charge it was matched to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PaymentReversed {
+    pub payment: Ident,
+    pub provider: Ident,
+    pub reason: String,
+    /// What was taken back, as the bank reported it (informative: the whole
+    /// payment stops counting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_kzt: Option<Money>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FineReferred {
     pub uin: Uin,
@@ -275,6 +288,77 @@ pub struct FineRecalled {
 pub struct FineCancelled {
     pub uin: Uin,
     pub reason: String,
+}
+
+/// What an account or an API key may do (DESIGN.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountRole {
+    Citizen,
+    Officer,
+    AgencyHead,
+    FieldOfficer,
+    Prosecutor,
+    Analyst,
+    Bailiff,
+    PaymentProvider,
+    Integration,
+    Admin,
+}
+
+/// A person's account: a login, a role, the agency it works for (a
+/// prosecutor's office scopes to its region; the Prosecutor General's
+/// office, kind `prosecutor` without a region, to all), and the Argon2id
+/// hash of its password as a PHC string. Accepted only from the CLI and
+/// administrators, never from the public import API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountCreated {
+    pub account: Ident,
+    pub role: AccountRole,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<AgencySlug>,
+    /// `$argon2id$v=19$m=...,t=...,p=...$salt$hash`.
+    pub password_hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountDisabled {
+    pub account: Ident,
+    pub reason: String,
+}
+
+/// An API key for a connector or a payment provider. The key is
+/// `<key_id>.<secret>`; only the SHA-256 of the secret (32 random bytes,
+/// so no dictionary can reach it and no slow hash is needed) is recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiKeyIssued {
+    pub key_id: Ident,
+    pub role: AccountRole,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<AgencySlug>,
+    /// The payment provider the key speaks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Ident>,
+    /// Lower-case hex SHA-256 of the secret.
+    pub secret_hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiKeyRevoked {
+    pub key_id: Ident,
+    pub reason: String,
+}
+
+/// A read of personal data (IIN, names, appeal texts): who, what, why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessLogged {
+    /// The account, API key id or token subject that read.
+    pub account: Ident,
+    /// What was read, e.g. `appeal/A-1` or `charge/1000…`.
+    pub subject: Ident,
+    /// Which personal fields: `iin`, `name`, `text`.
+    pub fields: Vec<String>,
+    pub purpose: String,
 }
 
 /// One record of the exchange format, by its `type`.
@@ -299,6 +383,28 @@ pub enum Record {
     FineDeferred(FineDeferred),
     FineInstalments(FineInstalments),
     PaymentMatched(PaymentMatched),
+    PaymentReversed(PaymentReversed),
+    AccountCreated(AccountCreated),
+    AccountDisabled(AccountDisabled),
+    ApiKeyIssued(ApiKeyIssued),
+    ApiKeyRevoked(ApiKeyRevoked),
+    AccessLogged(AccessLogged),
+}
+
+impl Record {
+    /// Accounts, keys and the access log: written by casetrail's CLI and
+    /// its administrators (and the web server's own access log), never
+    /// accepted from the public import API.
+    pub fn is_administrative(&self) -> bool {
+        matches!(
+            self,
+            Record::AccountCreated(_)
+                | Record::AccountDisabled(_)
+                | Record::ApiKeyIssued(_)
+                | Record::ApiKeyRevoked(_)
+                | Record::AccessLogged(_)
+        )
+    }
 }
 
 /// Generates the table of record types once: the `type` string, the variant
@@ -355,4 +461,10 @@ record_types! {
     "fine.deferred" => FineDeferred,
     "fine.instalments" => FineInstalments,
     "payment.matched" => PaymentMatched,
+    "payment.reversed" => PaymentReversed,
+    "account.created" => AccountCreated,
+    "account.disabled" => AccountDisabled,
+    "apikey.issued" => ApiKeyIssued,
+    "apikey.revoked" => ApiKeyRevoked,
+    "access.logged" => AccessLogged,
 }
