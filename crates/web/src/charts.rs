@@ -39,6 +39,74 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Short forms of labels for display: words that most labels share at the
+/// start or the end ("Қазақстан Республикасы …", "… Республики Казахстан",
+/// "… of the Republic of Kazakhstan") are dropped from the labels that carry
+/// them (affixes of two to five words), so that what tells them apart is
+/// what shows. The full labels stay
+/// in the tooltips.
+pub fn short_labels(labels: &[String]) -> Vec<String> {
+    let words: Vec<Vec<&str>> = labels.iter().map(|label| label.split_whitespace().collect()).collect();
+    let needed = (labels.len() * 2).div_ceil(5).max(2);
+    let most_common = |affix: &dyn Fn(&[&str], usize) -> Option<String>| {
+        for k in (2..=5).rev() {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for w in &words {
+                if let Some(a) = affix(w, k) {
+                    *counts.entry(a).or_insert(0) += 1;
+                }
+            }
+            if let Some((a, count)) = counts.into_iter().max_by_key(|(_, count)| *count) {
+                if count >= needed {
+                    return Some((a, k));
+                }
+            }
+        }
+        None
+    };
+    // Only from labels with at least two words left over.
+    let prefix = most_common(&|w: &[&str], k| (w.len() >= k + 2).then(|| w[..k].join(" ")));
+    let suffix = most_common(&|w: &[&str], k| (w.len() >= k + 2).then(|| w[w.len() - k..].join(" ")));
+    words
+        .iter()
+        .zip(labels)
+        .map(|(w, label)| {
+            let mut start = 0;
+            let mut end = w.len();
+            // The longer shared affix goes first; the other only if two
+            // words would still be left.
+            let strip_prefix = |start: &mut usize, end: usize| {
+                if let Some((p, k)) = &prefix {
+                    if end - *start >= k + 2 && w[*start..*start + k].join(" ") == *p {
+                        *start += k;
+                    }
+                }
+            };
+            let strip_suffix = |start: usize, end: &mut usize| {
+                if let Some((x, k)) = &suffix {
+                    if *end - start >= k + 2 && w[*end - k..*end].join(" ") == *x {
+                        *end -= k;
+                    }
+                }
+            };
+            let prefix_len = prefix.as_ref().map_or(0, |(_, k)| *k);
+            let suffix_len = suffix.as_ref().map_or(0, |(_, k)| *k);
+            if suffix_len > prefix_len {
+                strip_suffix(start, &mut end);
+                strip_prefix(&mut start, end);
+            } else {
+                strip_prefix(&mut start, end);
+                strip_suffix(start, &mut end);
+            }
+            if start == 0 && end == w.len() {
+                label.clone()
+            } else {
+                w[start..end].join(" ")
+            }
+        })
+        .collect()
+}
+
 /// Splits a label into at most two lines of about `max` characters at
 /// spaces; the second line is shortened with `…` when the label is longer.
 fn two_lines(text: &str, max: usize) -> Vec<String> {
@@ -185,6 +253,7 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
         }
     }
     let n = order.len();
+    let shown = short_labels(&order.iter().map(|(_, label)| label.clone()).collect::<Vec<_>>());
     let mut matrix = vec![0u64; n * n];
     for (from, to, count) in &edges {
         if let (Some(&row), Some(&column)) = (index.get(from), index.get(to)) {
@@ -221,7 +290,7 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
         let _ = write!(
             out,
             "<text class=\"column-label\" font-size=\"12\" transform=\"translate({x},{y}) rotate(-55)\">{}<title>{}</title></text>",
-            escape(&shorten(label, LABEL_CHARS)),
+            escape(&shorten(&shown[column], LABEL_CHARS)),
             escape(label),
             y = TOP - 6,
         );
@@ -231,7 +300,7 @@ pub fn forward_heatmap(edges: &[(String, String, u64)], agencies: &[(String, Str
         let _ = write!(
             out,
             "<text class=\"row-label\" font-size=\"12\" x=\"{x}\" y=\"{ty}\" text-anchor=\"end\">{}<title>{}</title></text>",
-            escape(&shorten(from_label, LABEL_CHARS)),
+            escape(&shorten(&shown[row], LABEL_CHARS)),
             escape(from_label),
             x = LEFT - 8,
             ty = y + CELL / 2 + 5,
@@ -555,6 +624,7 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
          <text x=\"{LEFT}\" y=\"22\" font-weight=\"600\" font-size=\"15\">{}</text>",
         escape(text.title)
     );
+    let shown = short_labels(&stops.iter().map(|stop| stop.agency.clone()).collect::<Vec<_>>());
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (i, stop) in stops.iter().enumerate() {
         let (x, y) = position(i);
@@ -581,7 +651,7 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
             cx = x + BOX_W / 2,
             ty = y + 20,
         );
-        for (line, part) in two_lines(&stop.agency, 21).iter().enumerate() {
+        for (line, part) in two_lines(&shown[i], 21).iter().enumerate() {
             let _ = write!(
                 out,
                 "<tspan x=\"{cx}\" dy=\"{dy}\">{}</tspan>",
@@ -856,6 +926,30 @@ mod tests {
         let svg = appeal_path(&[], &flow_text());
         assert_balanced(&svg);
         assert!(svg.contains("class=\"no-data\"") && svg.contains("No path"));
+    }
+
+    #[test]
+    fn short_labels_drop_what_most_labels_share() {
+        let kk = vec![
+            s("Қазақстан Республикасы Әділет министрлігі"),
+            s("Қазақстан Республикасы Оқу-ағарту министрлігі"),
+            s("Қазақстан Республикасы Ішкі істер министрлігі"),
+            s("Астана қаласының әкімдігі"),
+        ];
+        assert_eq!(
+            short_labels(&kk),
+            vec!["Әділет министрлігі", "Оқу-ағарту министрлігі", "Ішкі істер министрлігі", "Астана қаласының әкімдігі"]
+        );
+        let en = vec![
+            s("Ministry of Justice of the Republic of Kazakhstan"),
+            s("Ministry of Education of the Republic of Kazakhstan"),
+            s("Akimat of Astana"),
+        ];
+        assert_eq!(short_labels(&en), vec!["Ministry of Justice", "Ministry of Education", "Akimat of Astana"]);
+        // Nothing shared: unchanged; a label is never emptied.
+        let few = vec![s("Akimat"), s("Police"), s("A B")];
+        assert_eq!(short_labels(&few), few);
+        assert_eq!(short_labels(&[s("X Y Z"), s("X Y Z")]), vec!["X Y Z", "X Y Z"]);
     }
 
     #[test]
