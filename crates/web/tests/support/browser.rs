@@ -264,6 +264,27 @@ impl Browser {
         }
     }
 
+    /// Signs in on the login form at `url`, as a person does: types the
+    /// account into the form's first visible text field and the password
+    /// into its password field, then submits. Fails when the page that
+    /// follows still asks for the password.
+    pub async fn login(&self, url: &str, account: &str, password: &str) {
+        self.open(url).await;
+        let form = "form:has(input[type=password])";
+        let name = self
+            .find(&format!(
+                "{form} input:not([type=hidden]):not([type=password]):not([type=submit]):not([type=checkbox])"
+            ))
+            .await;
+        name.send_keys(account).await.unwrap_or_else(|e| panic!("cannot type the account: {e}"));
+        let secret = self.find(&format!("{form} input[type=password]")).await;
+        secret.send_keys(password).await.unwrap_or_else(|e| panic!("cannot type the password: {e}"));
+        let submit = self.find(&format!("{form} [type=submit]")).await;
+        submit.click().await.unwrap_or_else(|e| panic!("cannot submit the login form: {e}"));
+        self.wait_loaded().await;
+        assert_eq!(self.count("input[type=password]").await, 0, "{account} is still asked for a password after login");
+    }
+
     /// Switches to a phone-sized window (390 × 844 CSS pixels).
     pub async fn phone(&self) {
         self.client().set_window_size(PHONE.0, PHONE.1).await.expect("set the window size");
