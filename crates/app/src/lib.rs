@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod field;
 pub mod projector;
 pub mod receipt;
 
