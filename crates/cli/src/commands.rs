@@ -73,11 +73,35 @@ pub fn simulate(scale: &str, seed: u64, year: i32, out: Option<&Path>) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn import(db: &DbArgs, source: Option<&str>, files: &[PathBuf]) -> Result<ExitCode> {
+/// What `casetrail import` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// The exchange format (JSON Lines).
+    Jsonl,
+    /// ISO 20022 camt.052/053/054 bank files.
+    Camt,
+    /// A payment register (`;`-separated, UTF-8 or Windows-1251).
+    Csv,
+}
+
+pub fn import(
+    db: &DbArgs,
+    source: Option<&str>,
+    format: ImportFormat,
+    currency: &str,
+    files: &[PathBuf],
+) -> Result<ExitCode> {
+    if format == ImportFormat::Csv && source.is_none() {
+        bail!("a CSV register needs --source: the terminal network or post office that sent it (e.g. --source kassa24); it names the payments' provider");
+    }
     let mut ledger = open(db)?;
     let mut total = ImportSummary::default();
     for path in files {
-        let summary = import_file(&mut ledger, source, path)?;
+        let summary = match format {
+            ImportFormat::Jsonl => import_file(&mut ledger, source, path)?,
+            ImportFormat::Camt => import_camt(&mut ledger, source, currency, path)?,
+            ImportFormat::Csv => import_csv(&mut ledger, source.unwrap_or_default(), path)?,
+        };
         total.accepted += summary.accepted;
         total.duplicates += summary.duplicates;
         total.quarantined += summary.quarantined;
@@ -141,6 +165,85 @@ pub fn import_file(ledger: &mut Ledger, source: Option<&str>, path: &Path) -> Re
         summary.duplicates,
         summary.quarantined
     );
+    Ok(summary)
+}
+
+fn incoming(item: casetrail_connectors::Item) -> Incoming {
+    Incoming { line: item.line, raw: item.raw, parsed: item.parsed }
+}
+
+fn report_file(path: &Path, summary: &ImportSummary, detail: &str) {
+    eprintln!(
+        "{}: {} accepted, {} duplicates, {} quarantined{detail}",
+        path.display(),
+        summary.accepted,
+        summary.duplicates,
+        summary.quarantined
+    );
+}
+
+/// A camt file: read once to check it (a fault refuses the whole file: one
+/// quarantine entry with the element path), then streamed into the ledger.
+/// The source is the bank's BIC unless given, so a file delivered again
+/// under another name gives duplicates.
+pub fn import_camt(ledger: &mut Ledger, source: Option<&str>, currency: &str, path: &Path) -> Result<ImportSummary> {
+    use casetrail_connectors::camt;
+    let options =
+        camt::CamtOptions { currency: currency.to_owned(), fallback_provider: source.unwrap_or("camt").to_owned() };
+    let open = || -> Result<BufReader<File>> {
+        let file = File::open(path).with_context(|| format!("cannot open {}; check the path", path.display()))?;
+        Ok(BufReader::with_capacity(1 << 20, file))
+    };
+    let file_name = || path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "camt".into());
+    let summary = match camt::check(open()?, &options) {
+        Err(fault) => {
+            let item = camt::refused(path, &fault).with_context(|| format!("cannot read {}", path.display()))?;
+            let source = source.map(str::to_owned).unwrap_or_else(file_name);
+            let summary = ledger.import(&source, std::iter::once(incoming(item)), |_| {})?;
+            report_file(path, &summary, &format!(" (the whole file is refused: {fault})"));
+            return Ok(summary);
+        }
+        Ok(summary) => summary,
+    };
+    let source = source.map(str::to_owned).or_else(|| summary.provider.clone()).unwrap_or_else(|| "camt".into());
+    let mut fault = None;
+    let items = camt::CamtEvents::new(open()?, options).map_while(|item| match item {
+        Ok(item) => Some(incoming(item)),
+        Err(error) => {
+            fault = Some(error);
+            None
+        }
+    });
+    let imported = ledger.import(&source, items, |_| {}).with_context(|| {
+        format!("import of {} stopped; re-running the import is safe (duplicates only)", path.display())
+    })?;
+    if let Some(fault) = fault {
+        bail!("{} changed while it was imported ({fault}); re-run the import", path.display());
+    }
+    report_file(
+        path,
+        &imported,
+        &format!(
+            " ({}: {} payments, {} reversals; skipped {} not booked, {} debits, {} other credits)",
+            summary.version,
+            summary.payments,
+            summary.reversals,
+            summary.not_booked,
+            summary.debits,
+            summary.other_credits
+        ),
+    );
+    Ok(imported)
+}
+
+/// A payment register: good rows land, bad rows are quarantined with their
+/// line and column.
+pub fn import_csv(ledger: &mut Ledger, source: &str, path: &Path) -> Result<ImportSummary> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}; check the path", path.display()))?;
+    let (_, encoding) = casetrail_connectors::csv::decode(&bytes);
+    let items = casetrail_connectors::csv::read(&bytes, source);
+    let summary = ledger.import(source, items.into_iter().map(incoming), |_| {})?;
+    report_file(path, &summary, &format!(" ({encoding})"));
     Ok(summary)
 }
 

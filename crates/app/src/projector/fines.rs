@@ -46,6 +46,13 @@ pub(super) fn dependent_keys(projector: &Projector, event: &Event) -> Result<Vec
                 }
             }
         }
+        Record::PaymentReversed(r) => {
+            let key = payment_key(r.provider.as_str(), r.payment.as_str());
+            if let Some(payment) = projector.get::<PaymentState>(kind::PAYMENT, &key)? {
+                keys.extend(payment.matched_uin.into_iter().chain(payment.candidates).map(|uin| (kind::CHARGE, uin)));
+                keys.extend(payment.payer.map(|payer| (kind::PAYER, payer)));
+            }
+        }
         Record::PaymentMatched(r) => {
             let key = payment_key(r.provider.as_str(), r.payment.as_str());
             if let Some(payment) = projector.get::<PaymentState>(kind::PAYMENT, &key)? {
@@ -245,6 +252,7 @@ impl Projector {
             refund_tiyn: 0,
             seq: self.seq(),
             by: None,
+            reversed: None,
         };
         let mut changed: Vec<ChargeState> = Vec::new();
         match decision {
@@ -346,6 +354,61 @@ impl Projector {
         for next in &changed {
             self.after_payment(event, next, day, &state)?;
         }
+        self.put(kind::PAYMENT, &key, None, &state)
+    }
+
+    /// `payment.reversed`: the bank took a payment back. It stops counting
+    /// toward its charge (which may be owed, and due, again) and releases
+    /// the charges it held back; the payment keeps its history.
+    pub(super) fn apply_reversal(&mut self, event: &Event) -> Result<(), ProjectError> {
+        let Record::PaymentReversed(reversal) = &event.record else { return Ok(()) };
+        let key = payment_key(reversal.provider.as_str(), reversal.payment.as_str());
+        let Some(mut state) = self.get::<PaymentState>(kind::PAYMENT, &key)? else {
+            return Err(RuleViolation::new(
+                "payment",
+                format!(
+                    "provider {} reported no payment {}; replay the quarantine once it has arrived",
+                    reversal.provider, reversal.payment
+                ),
+            )
+            .into());
+        };
+        if state.reversed.is_some() {
+            return Err(RuleViolation::new("payment", "the payment was already reversed").into());
+        }
+        let at = event.at_utc();
+        if let Some(uin) = state.matched_uin.clone() {
+            if let Some(charge) = self.get::<ChargeState>(kind::CHARGE, &uin)? {
+                let mut next = charge.clone();
+                for applied in
+                    next.payments.iter().filter(|p| p.payment == state.payment && p.provider == state.provider)
+                {
+                    next.paid_tiyn = next.paid_tiyn.saturating_sub(applied.amount_tiyn);
+                    next.credited_tiyn = next.credited_tiyn.saturating_sub(applied.credited_tiyn);
+                    next.refund_due_tiyn = next.refund_due_tiyn.saturating_sub(applied.refund_tiyn);
+                }
+                next.payments.retain(|p| !(p.payment == state.payment && p.provider == state.provider));
+                next.status = next.status_now();
+                // Owed again: the payer's index must name it again.
+                if let (Some(payer), true) = (next.payer.clone(), next.is_open()) {
+                    let mut index: PayerIndex = self.get(kind::PAYER, &payer)?.unwrap_or_default();
+                    if !index.charges.contains(&uin) {
+                        index.charges.push(uin.clone());
+                        self.put(kind::PAYER, &payer, None, &index)?;
+                    }
+                }
+                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
+            }
+        }
+        for candidate in std::mem::take(&mut state.candidates) {
+            if let Some(charge) = self.get::<ChargeState>(kind::CHARGE, &candidate)? {
+                let next = charge::release(&charge, &key, at);
+                self.put(kind::CHARGE, &candidate, next.agency.as_deref(), &next)?;
+            }
+        }
+        state.credited_tiyn = 0;
+        state.refund_tiyn = 0;
+        state.reversed = Some(reversal.reason.clone());
         self.put(kind::PAYMENT, &key, None, &state)
     }
 

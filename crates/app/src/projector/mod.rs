@@ -107,6 +107,9 @@ pub struct PaymentState {
     /// Who matched it by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// Why the bank took it back (`payment.reversed`): it covers nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversed: Option<String>,
 }
 
 /// Something a rule says a person must look at, with the events that prove it.
@@ -200,6 +203,7 @@ pub fn touched(event: &Event) -> Vec<DocKey> {
             keys.push((kind::PAYMENT, payment_key(r.provider.as_str(), r.payment.as_str())));
             keys.push((kind::CHARGE, r.uin.to_string()));
         }
+        Record::PaymentReversed(r) => keys.push((kind::PAYMENT, payment_key(r.provider.as_str(), r.payment.as_str()))),
         Record::AccessLogged(_) => {}
         record @ (Record::AccountCreated(_)
         | Record::AccountDisabled(_)
@@ -348,6 +352,7 @@ impl Projector {
             }
             Record::PaymentReceived(_) => self.apply_payment(event, day)?,
             Record::PaymentMatched(_) => self.apply_manual_match(event, day)?,
+            Record::PaymentReversed(_) => self.apply_reversal(event)?,
             Record::AccountCreated(_)
             | Record::AccountDisabled(_)
             | Record::ApiKeyIssued(_)
