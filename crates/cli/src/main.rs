@@ -9,6 +9,8 @@
 mod bench;
 mod bench_http;
 mod commands;
+mod field;
+mod receipt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,6 +148,18 @@ enum Command {
         #[arg(long)]
         document: String,
     },
+    /// Receipts a citizen can check offline: get one, verify one, get the
+    /// current signed tree head (docs/receipts.md).
+    Receipt {
+        #[command(subcommand)]
+        action: ReceiptAction,
+    },
+    /// The field device (police tablet): a device key, signed protocols,
+    /// an offline queue and the payment code (docs/field.md).
+    Field {
+        #[command(subcommand)]
+        action: FieldAction,
+    },
     /// Measure registering an appeal over HTTP (durable commit) against a
     /// bare axum handler, both loaded by wrk in the same run.
     BenchHttp {
@@ -205,6 +219,109 @@ enum BenchWhat {
 }
 
 #[derive(Subcommand)]
+enum ReceiptAction {
+    /// Write the receipt of one event: the entry, a signed tree head and the
+    /// inclusion proof.
+    Get {
+        /// A SQLite file path, or a postgres:// URL.
+        #[arg(long, env = "CASETRAIL_DB", default_value = "casetrail.db")]
+        db: String,
+        /// The event's sequence number.
+        #[arg(long, required_unless_present = "payment", conflicts_with = "payment")]
+        seq: Option<u64>,
+        /// A payment, as PROVIDER/PAYMENT_ID: the receipt of its payment.received.
+        #[arg(long)]
+        payment: Option<String>,
+        /// Prove against the stored signed head of this size (default: the latest).
+        #[arg(long = "head-size")]
+        head_size: Option<u64>,
+        /// Output file (standard output when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a receipt offline; exits 3 naming what failed.
+    Verify {
+        file: PathBuf,
+        /// A later head statement (`casetrail receipt head --from-size N`):
+        /// also check that the log still extends the receipt's tree.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// The tree-head public key you trust (base64 or hex); the receipt's
+        /// own key is used when absent.
+        #[arg(long = "key-pub")]
+        key_pub: Option<String>,
+    },
+    /// Print the latest signed tree head, with the consistency proof from an
+    /// earlier size.
+    Head {
+        /// A SQLite file path, or a postgres:// URL.
+        #[arg(long, env = "CASETRAIL_DB", default_value = "casetrail.db")]
+        db: String,
+        /// The earlier tree size (a receipt's `tree_head.size`).
+        #[arg(long = "from-size")]
+        from_size: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum FieldAction {
+    /// Create the device key (0600) and print the device.enrolled record.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The device id.
+        #[arg(long)]
+        device: String,
+        /// The police agency's slug.
+        #[arg(long)]
+        agency: String,
+        /// The device number the administrator assigned (1..=99999999, unique):
+        /// the device's UINs are made of it.
+        #[arg(long)]
+        number: u32,
+        /// When the enrolment is dated (RFC 3339); now when absent.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Sign a protocol and its fine, queue them, print the payment code.
+    Protocol {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        case: String,
+        #[arg(long)]
+        officer: String,
+        #[arg(long = "offender-iin")]
+        offender_iin: String,
+        /// Article of the Code of Administrative Offences, e.g. 610.1.
+        #[arg(long)]
+        article: String,
+        /// KATO code of the place.
+        #[arg(long)]
+        place: String,
+        /// The fine in MCI (converted at the MCI of the offence date).
+        #[arg(long = "amount-mci")]
+        amount_mci: u32,
+        /// The short procedure: 50% if paid by the 7th working day.
+        #[arg(long = "short-procedure")]
+        short_procedure: bool,
+        /// When it is signed (RFC 3339); now when absent.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Import the queue into the ledger (source device:<id>); the queue stays
+    /// until the import commits.
+    Sync {
+        #[arg(long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum QuarantineAction {
     /// List quarantined lines with their source, line and reason.
     List {
@@ -245,6 +362,39 @@ fn main() -> ExitCode {
         Command::Bench { what: Some(BenchWhat::Matching { db, payments, per_file }), .. } => {
             bench::run_matching(&db, payments, per_file)
         }
+        Command::Receipt { action: ReceiptAction::Get { db, seq, payment, head_size, out } } => {
+            let target = match (&payment, seq) {
+                (Some(payment), _) => receipt::Target::Payment(payment),
+                (None, seq) => receipt::Target::Seq(seq.unwrap_or_default()),
+            };
+            receipt::get(&db, target, head_size, out.as_deref())
+        }
+        Command::Receipt { action: ReceiptAction::Verify { file, against, key_pub } } => {
+            receipt::verify(&file, against.as_deref(), key_pub.as_deref())
+        }
+        Command::Receipt { action: ReceiptAction::Head { db, from_size, out } } => {
+            receipt::head(&db, from_size, out.as_deref())
+        }
+        Command::Field { action: FieldAction::Init { dir, device, agency, number, at } } => {
+            field::init(&dir, &device, &agency, number, at.map(|at| at.with_timezone(&chrono::Utc)))
+        }
+        Command::Field {
+            action:
+                FieldAction::Protocol { dir, case, officer, offender_iin, article, place, amount_mci, short_procedure, at },
+        } => field::protocol(
+            &dir,
+            field::ProtocolArgs {
+                case,
+                officer,
+                offender_iin,
+                article,
+                place,
+                amount_mci,
+                short_procedure,
+                at: at.map(|at| at.with_timezone(&chrono::Utc)),
+            },
+        ),
+        Command::Field { action: FieldAction::Sync { dir, db } } => field::sync(&dir, &db),
         Command::BenchHttp { seconds, connections, threads, rounds, batch } => {
             bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds, batch })
         }
