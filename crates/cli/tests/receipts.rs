@@ -3,6 +3,8 @@
 //! receipt` proves them, and an independent verifier written from RFC 9162
 //! (`receipt_verify.py`, Python) agrees with `casetrail receipt verify`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
