@@ -365,7 +365,7 @@ pub fn quarantine_replay(db: &DbArgs) -> Result<ExitCode> {
 
 pub fn serve(db: &DbArgs, listen: &str) -> Result<ExitCode> {
     let ledger = open(db)?;
-    casetrail_web::serve(ledger, listen)?;
+    casetrail_web::serve(ledger, listen, casetrail_web::WebConfig::from_env(listen)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -382,7 +382,7 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     let report =
         ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
     eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
-    casetrail_web::serve(ledger, listen)?;
+    casetrail_web::serve(ledger, listen, casetrail_web::WebConfig::from_env(listen)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -415,5 +415,114 @@ pub fn refer(db: &DbArgs, uin: &str, bailiff: &str, document: &str) -> Result<Ex
     let mut ledger = open(db)?;
     let seq = ledger.refer(uin, bailiff, document)?;
     println!("referred charge {uin} to {bailiff} under document {document} (event {seq})");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends records written by the CLI (accounts, keys) under the source
+/// `admin`; fails unless every one is appended.
+fn append_admin(db: &DbArgs, records: Vec<casetrail_exchange::Record>) -> Result<Vec<u64>> {
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    let at = now.with_timezone(&casetrail_types::time::kz_offset_at(now));
+    let mut batch = Vec::with_capacity(records.len());
+    for record in records {
+        let event = casetrail_exchange::Event::new(None, at, record).map_err(|error| anyhow::anyhow!("{error}"))?;
+        batch.push(Incoming { line: None, raw: event.canonical.clone(), parsed: Ok(event) });
+    }
+    let wanted = batch.len() as u64;
+    let mut ledger = open(db)?;
+    let summary = ledger.import_batch("admin", batch)?;
+    if summary.accepted != wanted {
+        let reasons: Vec<String> = ledger
+            .store()
+            .quarantine(true, 1_000_000)?
+            .into_iter()
+            .filter(|entry| entry.entry.source == "admin")
+            .map(|entry| entry.entry.reason)
+            .collect();
+        bail!("not recorded: {}", reasons.last().map(String::as_str).unwrap_or("a duplicate of an earlier record"));
+    }
+    Ok(summary.sequences)
+}
+
+fn parse_role(role: &str) -> Result<casetrail_exchange::AccountRole> {
+    serde_json::from_value(serde_json::Value::String(role.to_owned())).map_err(|_| {
+        anyhow::anyhow!(
+            "unknown role {role:?}; use citizen, officer, agency_head, field_officer, prosecutor, analyst, bailiff, payment_provider, integration or admin"
+        )
+    })
+}
+
+fn parse_agency(agency: Option<&str>) -> Result<Option<casetrail_exchange::AgencySlug>> {
+    agency
+        .map(|slug| casetrail_exchange::AgencySlug::parse(slug).map_err(|error| anyhow::anyhow!("--agency: {error}")))
+        .transpose()
+}
+
+fn ident(text: &str, what: &str) -> Result<casetrail_exchange::Ident> {
+    casetrail_exchange::Ident::parse(text).map_err(|error| anyhow::anyhow!("{what}: {error}"))
+}
+
+pub fn account_create(db: &DbArgs, account: &str, role: &str, agency: Option<&str>) -> Result<ExitCode> {
+    let role = parse_role(role)?;
+    let agency = parse_agency(agency)?;
+    let account = ident(account, "--account")?;
+    eprint!("password for {account} (one line on standard input): ");
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(
+        password.chars().count() >= casetrail_web::auth::PASSWORD_CHARS_MIN,
+        "the password must have at least {} characters",
+        casetrail_web::auth::PASSWORD_CHARS_MIN
+    );
+    let password_hash = casetrail_web::auth::hash_password(password)?;
+    let record = casetrail_exchange::Record::AccountCreated(casetrail_exchange::AccountCreated {
+        account: account.clone(),
+        role,
+        agency,
+        password_hash,
+    });
+    let seqs = append_admin(db, vec![record])?;
+    eprintln!();
+    println!("created account {account} (event {})", seqs.first().copied().unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn account_disable(db: &DbArgs, account: &str, reason: &str) -> Result<ExitCode> {
+    let record = casetrail_exchange::Record::AccountDisabled(casetrail_exchange::AccountDisabled {
+        account: ident(account, "--account")?,
+        reason: reason.to_owned(),
+    });
+    append_admin(db, vec![record])?;
+    println!("disabled account {account}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn apikey_issue(db: &DbArgs, role: &str, agency: Option<&str>, provider: Option<&str>) -> Result<ExitCode> {
+    let role = parse_role(role)?;
+    let agency = parse_agency(agency)?;
+    let provider = provider.map(|p| ident(p, "--provider")).transpose()?;
+    let key = casetrail_web::auth::NewApiKey::generate()?;
+    let record = casetrail_exchange::Record::ApiKeyIssued(casetrail_exchange::ApiKeyIssued {
+        key_id: ident(&key.key_id, "key id")?,
+        role,
+        agency,
+        provider,
+        secret_hash: key.secret_hash.clone(),
+    });
+    append_admin(db, vec![record])?;
+    eprintln!("the key is shown once; casetrail keeps only the hash of its secret");
+    println!("{}", key.bearer());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn apikey_revoke(db: &DbArgs, key_id: &str, reason: &str) -> Result<ExitCode> {
+    let record = casetrail_exchange::Record::ApiKeyRevoked(casetrail_exchange::ApiKeyRevoked {
+        key_id: ident(key_id, "--key-id")?,
+        reason: reason.to_owned(),
+    });
+    append_admin(db, vec![record])?;
+    println!("revoked API key {key_id}");
     Ok(ExitCode::SUCCESS)
 }

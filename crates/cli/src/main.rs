@@ -160,6 +160,16 @@ enum Command {
         #[command(subcommand)]
         action: FieldAction,
     },
+    /// Accounts of people who sign in (recorded in the ledger).
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+    /// API keys of connectors and payment providers (recorded hashed in the ledger).
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
     /// Measure registering an appeal over HTTP (durable commit) against a
     /// bare axum handler, both loaded by wrk in the same run.
     BenchHttp {
@@ -322,6 +332,60 @@ enum FieldAction {
 }
 
 #[derive(Subcommand)]
+enum AccountAction {
+    /// Create an account; the password is read from standard input (one line).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The login.
+        #[arg(long)]
+        account: String,
+        /// citizen, officer, agency_head, field_officer, prosecutor, analyst,
+        /// bailiff, payment_provider, integration or admin.
+        #[arg(long)]
+        role: String,
+        /// The agency the account works for (a slug).
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    /// Disable an account.
+    Disable {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyAction {
+    /// Issue a key; prints it once (`<key_id>.<secret>`), records only the secret's hash.
+    Issue {
+        #[command(flatten)]
+        db: DbArgs,
+        /// integration or payment_provider (any role is accepted).
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: Option<String>,
+        /// The payment provider the key speaks for.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Revoke a key.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long = "key-id")]
+        key_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum QuarantineAction {
     /// List quarantined lines with their source, line and reason.
     List {
@@ -395,6 +459,18 @@ fn main() -> ExitCode {
             },
         ),
         Command::Field { action: FieldAction::Sync { dir, db } } => field::sync(&dir, &db),
+        Command::Account { action: AccountAction::Create { db, account, role, agency } } => {
+            commands::account_create(&db, &account, &role, agency.as_deref())
+        }
+        Command::Account { action: AccountAction::Disable { db, account, reason } } => {
+            commands::account_disable(&db, &account, &reason)
+        }
+        Command::Apikey { action: ApikeyAction::Issue { db, role, agency, provider } } => {
+            commands::apikey_issue(&db, &role, agency.as_deref(), provider.as_deref())
+        }
+        Command::Apikey { action: ApikeyAction::Revoke { db, key_id, reason } } => {
+            commands::apikey_revoke(&db, &key_id, &reason)
+        }
         Command::BenchHttp { seconds, connections, threads, rounds, batch } => {
             bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds, batch })
         }

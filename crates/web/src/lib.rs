@@ -1,36 +1,75 @@
-//! The web server: status page, health probes, and (in later work) the API,
-//! Open311 and the UI. Only this crate knows HTTP.
+//! The web server: the REST API (`/api/v1/`, described at
+//! `/api/openapi.json`), Open311 GeoReport v2 (`/open311/v2/`), the pages
+//! (kk/ru/en), health probes and metrics. Only this crate knows HTTP.
+//!
+//! Modules: [`state`] (what handlers share), [`error`] (one error type, one
+//! `IntoResponse`), [`auth`] (sessions, API keys, OpenID Connect tokens and
+//! the one [`auth::authorize`]), [`i18n`], [`pages`], [`api`], [`open311`],
+//! [`metrics`], [`writer`] (group commit), [`charts`].
 
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod auth;
 pub mod charts;
+pub mod config;
+mod docs;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod open311;
+pub mod pages;
+pub mod state;
 pub mod writer;
-
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use casetrail_app::Ledger;
 
-type Shared = Arc<Mutex<Ledger>>;
+pub use config::{OidcConfig, WebConfig};
+pub use state::AppState;
 
-/// Builds the application's routes.
+/// Builds the application's routes with the default settings (cookies not
+/// `Secure`, no OpenID Connect provider, the clock's today).
 pub fn router(ledger: Ledger) -> Router {
-    let shared: Shared = Arc::new(Mutex::new(ledger));
+    router_with(ledger, WebConfig::default())
+}
+
+/// Builds the application's routes. Without a writer thread the server
+/// cannot start; that failure is reported by every write as an error.
+pub fn router_with(ledger: Ledger, config: WebConfig) -> Router {
+    match AppState::new(ledger, config) {
+        Ok(state) => app(state),
+        Err(error) => {
+            let message = format!("cannot start the ledger writer: {error}");
+            Router::new().fallback(move || {
+                let message = message.clone();
+                async move { (axum::http::StatusCode::SERVICE_UNAVAILABLE, message).into_response() }
+            })
+        }
+    }
+}
+
+/// The routes on an existing state.
+pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", get(status_page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/api/v1/status", get(status_json))
-        .with_state(shared)
+        .route("/metrics", get(metrics::metrics))
+        .merge(api::routes())
+        .merge(open311::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
 }
 
 /// Serves until interrupted (Ctrl-C).
-pub fn serve(ledger: Ledger, listen: &str) -> anyhow::Result<()> {
+pub fn serve(ledger: Ledger, listen: &str, config: WebConfig) -> anyhow::Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -38,8 +77,9 @@ pub fn serve(ledger: Ledger, listen: &str) -> anyhow::Result<()> {
             format!("cannot listen on {listen}; is another program using the port? pass --listen 127.0.0.1:PORT")
         })?;
         let address = listener.local_addr()?;
+        let state = AppState::new(ledger, config).context("cannot start the ledger writer")?;
         println!("casetrail is serving on http://{address}/  (Ctrl-C stops it)");
-        axum::serve(listener, router(ledger))
+        axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -48,74 +88,25 @@ pub fn serve(ledger: Ledger, listen: &str) -> anyhow::Result<()> {
     })
 }
 
-struct Status {
-    backend: &'static str,
-    events: u64,
-    root: String,
-    quarantine_open: u64,
-}
-
-async fn read_status(shared: Shared) -> Result<Status, Response> {
-    tokio::task::spawn_blocking(move || {
-        let mut ledger = shared.lock().map_err(|_| "the ledger lock is poisoned".to_owned())?;
-        let store = ledger.store();
-        let state = store.ledger_state().map_err(|error| error.to_string())?;
-        let quarantine_open = store.quarantine_open_count().map_err(|error| error.to_string())?;
-        Ok(Status {
-            backend: store.backend(),
-            events: state.size(),
-            root: hex::encode(state.frontier.root()),
-            quarantine_open,
-        })
-    })
-    .await
-    .map_err(|error| error.to_string())
-    .and_then(|result| result)
-    .map_err(|message: String| (StatusCode::SERVICE_UNAVAILABLE, message).into_response())
-}
-
-async fn readyz(State(shared): State<Shared>) -> Response {
-    match read_status(shared).await {
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.read(|store| Ok(store.ledger_state()?.size())).await {
         Ok(_) => "ready".into_response(),
-        Err(response) => response,
+        Err(error) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     }
 }
 
-async fn status_json(State(shared): State<Shared>) -> Response {
-    match read_status(shared).await {
-        Ok(status) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::json!({
-                "backend": status.backend,
-                "events": status.events,
-                "root": status.root,
-                "quarantine_open": status.quarantine_open,
-            })
-            .to_string(),
-        )
-            .into_response(),
-        Err(response) => response,
-    }
-}
-
-async fn status_page(State(shared): State<Shared>) -> Response {
-    match read_status(shared).await {
-        Ok(status) => Html(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>casetrail</title>\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>\
-             <h1>casetrail</h1>\
-             <p lang=\"kk\">Азаматтардың өтініштері мен әкімшілік айыппұлдардың бірыңғай есебі.</p>\
-             <p lang=\"ru\">Единый учёт обращений граждан и административных штрафов.</p>\
-             <p lang=\"en\">One accountable trail for every citizen appeal and administrative fine.</p>\
-             <dl><dt>Ledger / Журнал / Тізілім</dt><dd>{events} events · {backend}</dd>\
-             <dt>Tree root / Корень дерева / Ағаш түбірі</dt><dd><code>{root}</code></dd>\
-             <dt>Quarantine / Карантин / Карантин</dt><dd>{quarantine}</dd></dl></body></html>",
-            events = status.events,
-            backend = status.backend,
-            root = status.root,
-            quarantine = status.quarantine_open,
-        ))
-        .into_response(),
-        Err(response) => response,
-    }
+/// Headers every answer carries: no framing, no sniffing, no referrer, and
+/// nothing loaded from anywhere but this server.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }

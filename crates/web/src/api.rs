@@ -1,0 +1,888 @@
+//! The REST API under `/api/v1/` and its OpenAPI 3 document.
+//!
+//! Handlers are thin: each authenticates ([`Auth`]), asks [`authorize`],
+//! then calls a use-case function that the pages call too. DTOs here are
+//! the API's contract, separate from the domain's types.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use casetrail_app::projector::kind;
+use casetrail_domain::appeal::view::citizen_view;
+use casetrail_domain::appeal::{AppealState, AppealStatus};
+use casetrail_domain::charge::{ChargeState, ChargeStatus};
+use casetrail_domain::registry::AgencyState;
+use casetrail_exchange::{
+    AgencySlug, AppealAnswered, AppealExtended, AppealForwarded, AppealKind, AppealRegistered, Channel, ForwardReason,
+    Ident, Outcome as AnswerOutcome, Party, Record,
+};
+use casetrail_types::{Iin, Money, Uin};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::{authorize, Action, Auth, Principal, Target};
+use crate::docs;
+use crate::error::{ErrorBody, WebError};
+use crate::state::AppState;
+use crate::writer::Outcome;
+
+/// Working days before the due date from which an appeal is "due soon".
+pub const DUE_SOON_DAYS: i64 = 3;
+/// Most rows a list answers.
+pub const LIST_ROWS_MAX: usize = 1_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/agencies", get(list_agencies))
+        .route("/api/v1/appeals", post(register_appeal))
+        .route("/api/v1/appeals/track", post(track_appeal))
+        .route("/api/v1/appeals/{number}", get(appeal_detail))
+        .route("/api/v1/appeals/{number}/forward", post(forward_appeal))
+        .route("/api/v1/appeals/{number}/extend", post(extend_appeal))
+        .route("/api/v1/appeals/{number}/answer", post(answer_appeal))
+        .route("/api/v1/agencies/{agency}/queue", get(agency_queue))
+        .route("/api/v1/reports/{name}", get(report))
+        .route("/api/v1/fines/lookup", post(fine_lookup))
+        .route("/api/v1/fines/{uin}/refer", post(refer_fine))
+        .route("/api/v1/quarantine", get(quarantine))
+        .route("/api/openapi.json", get(openapi))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "casetrail", description = "One accountable trail for every citizen appeal and administrative fine."),
+    paths(
+        status,
+        list_agencies,
+        register_appeal,
+        track_appeal,
+        appeal_detail,
+        forward_appeal,
+        extend_appeal,
+        answer_appeal,
+        agency_queue,
+        report,
+        fine_lookup,
+        refer_fine,
+        quarantine
+    ),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key `<key_id>.<secret>` or an OpenID Connect token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
+}
+
+async fn openapi(State(state): State<AppState>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], state.openapi.clone()).into_response()
+}
+
+// ------------------------------------------------------------------ DTOs
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Names {
+    pub kk: String,
+    pub ru: String,
+    pub en: String,
+}
+
+impl Names {
+    fn of(slug: &str, agencies: &BTreeMap<String, AgencyState>) -> Names {
+        match agencies.get(slug) {
+            Some(a) => Names { kk: a.name.kk.clone(), ru: a.name.ru.clone(), en: a.name.en.clone() },
+            None => Names { kk: slug.into(), ru: slug.into(), en: slug.into() },
+        }
+    }
+
+    pub fn get(&self, locale: impl std::borrow::Borrow<casetrail_types::Locale>) -> &str {
+        match locale.borrow() {
+            casetrail_types::Locale::Kk => &self.kk,
+            casetrail_types::Locale::Ru => &self.ru,
+            casetrail_types::Locale::En => &self.en,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusDto {
+    pub backend: String,
+    pub events: u64,
+    /// The Merkle tree root, hex.
+    pub root: String,
+    pub quarantine_open: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgencyDto {
+    pub agency: String,
+    pub name: Names,
+    /// ministry, akimat, police, prosecutor, court, bailiff, other
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct ApplicantDto {
+    pub iin: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct RegisterAppealDto {
+    /// The appeal number; casetrail assigns one when absent.
+    #[serde(default)]
+    pub appeal: Option<String>,
+    pub agency: String,
+    pub category: String,
+    /// complaint (default), application, proposal, inquiry
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// portal (default), paper, phone, email, reception
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub applicant: ApplicantDto,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct RegisteredDto {
+    pub appeal: String,
+    /// The ledger sequence number of the registration.
+    pub seq: u64,
+    /// `appended`, or `duplicate` when the same record was sent before.
+    pub result: String,
+    pub holder: String,
+    /// The statutory due date (YYYY-MM-DD).
+    pub statutory_due: NaiveDate,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TrackDto {
+    pub appeal: String,
+    pub iin: String,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct StopDto {
+    pub agency: String,
+    pub name: Names,
+    /// registered, forwarded, assigned
+    pub via: String,
+    pub received_on: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_on: Option<NaiveDate>,
+    /// forwarded, answered, assigned; absent while the body holds it
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departure: Option<String>,
+    /// Why it was forwarded on from this body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_reason: Option<String>,
+    pub working_days_held: u32,
+    pub statutory_due: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extended_until: Option<NaiveDate>,
+}
+
+/// The citizen's view: no personal data.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct TrackViewDto {
+    pub appeal: String,
+    /// open, answered, contested
+    pub status: String,
+    pub holder: String,
+    pub holder_name: Names,
+    pub registered_on: NaiveDate,
+    /// The statutory clock: the current holder's due date (absent once answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statutory_due: Option<NaiveDate>,
+    pub statutory_working_days: u32,
+    /// The citizen's clock: the first body's due date, which forwarding never moves.
+    pub citizen_due: NaiveDate,
+    pub citizen_working_days: u32,
+    pub overdue: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    pub forwards: usize,
+    pub stops: Vec<StopDto>,
+    /// The day the view was computed for.
+    pub as_of: NaiveDate,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct QueueItemDto {
+    pub appeal: String,
+    pub category: String,
+    pub received_on: NaiveDate,
+    pub statutory_due: NaiveDate,
+    pub citizen_working_days: u32,
+    pub forwards: usize,
+    pub overdue: bool,
+    pub due_soon: bool,
+    /// Bodies that held it before the current one.
+    pub held_before: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppealDetailDto {
+    pub appeal: String,
+    pub status: String,
+    pub holder: String,
+    pub category: String,
+    /// The applicant's IIN or BIN (this read is recorded in the access log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<String>,
+    pub path: Vec<String>,
+    pub statutory_due: NaiveDate,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct ForwardDto {
+    pub to: String,
+    /// not_in_competence, partially_competent, joint_review, other
+    pub reason: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Required when `to` held the appeal before (a cycle).
+    #[serde(default)]
+    pub confirm: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct ExtendDto {
+    pub until: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct AnswerDto {
+    /// satisfied, partially_satisfied, rejected, explained, left_without_consideration
+    pub outcome: String,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ActionResultDto {
+    pub seq: u64,
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct FineLookupDto {
+    pub iin: String,
+    pub uin: String,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct FineDto {
+    pub uin: String,
+    /// open, paid, referred, cancelled
+    pub status: String,
+    /// Tenge, decimal string.
+    pub amount: String,
+    pub paid: String,
+    /// What a payment today must pay (50% inside the short-procedure window).
+    pub owed_today: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_until: Option<NaiveDate>,
+    pub voluntary_until: NaiveDate,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReferDto {
+    pub document: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuarantineDto {
+    pub id: u64,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub reason: String,
+    pub received_at: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// First day included (YYYY-MM-DD).
+    pub from: Option<NaiveDate>,
+    /// Last day included (YYYY-MM-DD).
+    pub to: Option<NaiveDate>,
+    /// The reference day; today when absent.
+    pub as_of: Option<NaiveDate>,
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, WebError> {
+    serde_json::from_slice(body).map_err(|error| WebError::BadRequest(format!("the JSON body is not valid: {error}")))
+}
+
+fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(field: &str, text: &str) -> Result<T, WebError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| WebError::BadRequest(format!("`{field}`: {text:?} is not a known value")))
+}
+
+fn agency_target(agency: &AgencyState) -> Target<'_> {
+    Target::Agency { slug: &agency.agency, region: agency.region.as_deref() }
+}
+
+// ------------------------------------------------------------------ use cases
+
+/// Registers an appeal for `principal` (source = the principal).
+pub async fn register(
+    state: &AppState,
+    principal: Option<&Principal>,
+    input: RegisterAppealDto,
+) -> Result<RegisteredDto, WebError> {
+    let slug = input.agency.clone();
+    let agency = state.read(move |store| docs::agency(store, &slug)).await?;
+    match &agency {
+        Some(agency) => authorize(principal, Action::RegisterAppeal, agency_target(agency))?,
+        None => {
+            authorize(principal, Action::RegisterAppeal, Target::Anywhere)?;
+            return Err(WebError::BadRequest(format!("`agency`: no agency {:?} is registered", input.agency)));
+        }
+    }
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    let number = match input.appeal {
+        Some(number) => number,
+        None => format!("W-{}-{}", state.today().format("%Y%m%d"), crate::auth::random_hex(5)?.to_uppercase()),
+    };
+    let iin = Iin::parse(input.applicant.iin.trim())
+        .map_err(|error| WebError::BadRequest(format!("`applicant.iin`: {error}")))?;
+    let record = Record::AppealRegistered(AppealRegistered {
+        appeal: Ident::parse(&number).map_err(|e| WebError::BadRequest(format!("`appeal`: {e}")))?,
+        agency: AgencySlug::parse(&input.agency).map_err(|e| WebError::BadRequest(format!("`agency`: {e}")))?,
+        applicant: Some(Party {
+            iin: Some(iin),
+            bin: None,
+            name: input.applicant.name.filter(|n| !n.trim().is_empty()),
+        }),
+        channel: parse_enum::<Channel>("channel", input.channel.as_deref().unwrap_or("portal"))?,
+        kind: parse_enum::<AppealKind>("kind", input.kind.as_deref().unwrap_or("complaint"))?,
+        category: Ident::parse(&input.category).map_err(|e| WebError::BadRequest(format!("`category`: {e}")))?,
+        region: None,
+        text: input.text.filter(|t| !t.trim().is_empty()),
+        anonymous: None,
+    });
+    let source = format!("api:{}", principal.id);
+    let (seq, result) = match state.append(&source, record).await? {
+        Outcome::Appended { seq } => (seq, "appended"),
+        Outcome::Duplicate { seq } => (seq, "duplicate"),
+        Outcome::Quarantined { reason } => return Err(WebError::BadRequest(reason)),
+    };
+    let key = number.clone();
+    let appeal = state.read(move |store| docs::appeal(store, &key)).await?;
+    let Some(appeal) = appeal else { return Err(WebError::internal("the registered appeal has no projection")) };
+    Ok(RegisteredDto {
+        appeal: number,
+        seq,
+        result: result.into(),
+        holder: appeal.holder().to_string(),
+        statutory_due: appeal.statutory_due(),
+    })
+}
+
+/// The citizen's view when `iin` is the applicant's; else not found (the
+/// same answer as an unknown number, so nothing leaks).
+pub async fn track(state: &AppState, number: &str, iin: &str) -> Result<TrackViewDto, WebError> {
+    let not_found = || WebError::NotFound("no appeal with this number and IIN".into());
+    let iin = Iin::parse(iin.trim()).map_err(|_| not_found())?.to_string();
+    let key = number.trim().to_owned();
+    let as_of = state.today();
+    let (appeal, agencies) = state.read(move |store| Ok((docs::appeal(store, &key)?, docs::agencies(store)?))).await?;
+    let appeal = appeal.filter(|a| a.applicant.as_deref() == Some(iin.as_str())).ok_or_else(not_found)?;
+    view_of(&appeal, &agencies, as_of)
+}
+
+pub fn view_of(
+    appeal: &AppealState,
+    agencies: &BTreeMap<String, AgencyState>,
+    as_of: NaiveDate,
+) -> Result<TrackViewDto, WebError> {
+    let name_of = |slug: &str| agencies.get(slug).map(|a| a.name.clone());
+    let view = citizen_view(appeal, name_of, as_of).map_err(WebError::internal)?;
+    let stops = view
+        .stops
+        .iter()
+        .map(|stop| StopDto {
+            agency: stop.agency.clone(),
+            name: Names::of(&stop.agency, agencies),
+            via: enum_text(&stop.via),
+            received_on: stop.received_on,
+            left_on: stop.left_on,
+            departure: stop.departure.as_ref().map(enum_text),
+            forward_reason: stop.forward_reason.as_ref().map(enum_text),
+            working_days_held: stop.working_days_held,
+            statutory_due: stop.statutory_due,
+            extended_until: stop.extended_until,
+        })
+        .collect();
+    Ok(TrackViewDto {
+        appeal: view.appeal.clone(),
+        status: enum_text(&view.status),
+        holder: view.holder.clone(),
+        holder_name: Names::of(&view.holder, agencies),
+        registered_on: view.registered_on,
+        statutory_due: view.statutory_due,
+        statutory_working_days: view.statutory_working_days,
+        citizen_due: appeal.first().due,
+        citizen_working_days: view.citizen_working_days,
+        overdue: view.overdue,
+        answered_on: view.answered_on,
+        outcome: view.outcome.as_ref().map(enum_text),
+        forwards: view.forwards,
+        stops,
+        as_of,
+    })
+}
+
+/// The open appeals an agency holds, by due date.
+pub async fn queue(
+    state: &AppState,
+    principal: Option<&Principal>,
+    slug: &str,
+) -> Result<(AgencyState, Vec<QueueItemDto>), WebError> {
+    let key = slug.to_owned();
+    let agency = state.read(move |store| docs::agency(store, &key)).await?;
+    let Some(agency) = agency else {
+        authorize(principal, Action::ReadQueue, Target::Anywhere)?;
+        return Err(WebError::NotFound(format!("no agency {slug}")));
+    };
+    authorize(principal, Action::ReadQueue, agency_target(&agency))?;
+    let today = state.today();
+    let holder = slug.to_owned();
+    let appeals = state
+        .read(move |store| {
+            docs::scan::<AppealState>(store, kind::APPEAL, |a| {
+                a.status == AppealStatus::Open && a.holder().as_str() == holder
+            })
+        })
+        .await?;
+    let calendar = casetrail_types::calendar::WorkCalendar::kazakhstan();
+    let mut items = Vec::with_capacity(appeals.len());
+    for appeal in appeals {
+        let due = appeal.statutory_due();
+        let left = calendar.working_days_between(today, due).unwrap_or(0);
+        let held_before: Vec<String> = appeal.holdings.iter().rev().skip(1).map(|h| h.agency.to_string()).collect();
+        items.push(QueueItemDto {
+            appeal: appeal.appeal.clone(),
+            category: appeal.category.clone(),
+            received_on: appeal.current().received_on,
+            statutory_due: due,
+            citizen_working_days: appeal.citizen_working_days(today).map_err(WebError::internal)?,
+            forwards: appeal.forwards(),
+            overdue: today > due,
+            due_soon: today <= due && i64::from(left) <= DUE_SOON_DAYS,
+            held_before,
+        });
+    }
+    items.sort_by(|a, b| (a.statutory_due, &a.appeal).cmp(&(b.statutory_due, &b.appeal)));
+    items.truncate(LIST_ROWS_MAX);
+    Ok((agency, items))
+}
+
+/// An appeal the principal may act on (its holder is in scope).
+async fn held_appeal(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+    action: Action,
+) -> Result<AppealState, WebError> {
+    let key = number.to_owned();
+    let (appeal, agencies) = state.read(move |store| Ok((docs::appeal(store, &key)?, docs::agencies(store)?))).await?;
+    let Some(appeal) = appeal else {
+        authorize(principal, action, Target::Anywhere)?;
+        return Err(WebError::NotFound(format!("no appeal {number}")));
+    };
+    let holder = appeal.holder().to_string();
+    let region = agencies.get(&holder).and_then(|a| a.region.clone());
+    authorize(principal, action, Target::Agency { slug: &holder, region: region.as_deref() })?;
+    Ok(appeal)
+}
+
+async fn append_action(state: &AppState, principal: &Principal, record: Record) -> Result<ActionResultDto, WebError> {
+    match state.append(&format!("api:{}", principal.id), record).await? {
+        Outcome::Appended { seq } | Outcome::Duplicate { seq } => Ok(ActionResultDto { seq }),
+        Outcome::Quarantined { reason } => Err(WebError::Conflict(reason)),
+    }
+}
+
+/// Forwards an appeal; refuses (409) a forward back to a body that held
+/// it unless `confirm` is set.
+pub async fn forward(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+    input: ForwardDto,
+) -> Result<ActionResultDto, WebError> {
+    let appeal = held_appeal(state, principal, number, Action::ActOnAppeal).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    let reason: ForwardReason = parse_enum("reason", &input.reason)?;
+    let to = AgencySlug::parse(&input.to).map_err(|e| WebError::BadRequest(format!("`to`: {e}")))?;
+    if appeal.holdings.iter().any(|h| h.agency == to) && input.confirm != Some(true) {
+        return Err(WebError::Conflict(format!(
+            "{to} already held this appeal: forwarding it back is a cycle; send `confirm: true` to forward anyway"
+        )));
+    }
+    let record = Record::AppealForwarded(AppealForwarded {
+        appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        from: appeal.holder().clone(),
+        to,
+        reason,
+        note: input.note.filter(|n| !n.trim().is_empty()),
+    });
+    append_action(state, principal, record).await
+}
+
+pub async fn extend(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+    input: ExtendDto,
+) -> Result<ActionResultDto, WebError> {
+    let appeal = held_appeal(state, principal, number, Action::ActOnAppeal).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    if input.reason.trim().is_empty() {
+        return Err(WebError::BadRequest("`reason` is required".into()));
+    }
+    let record = Record::AppealExtended(AppealExtended {
+        appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        agency: appeal.holder().clone(),
+        until: input.until,
+        reason: input.reason,
+    });
+    append_action(state, principal, record).await
+}
+
+pub async fn answer(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+    input: AnswerDto,
+) -> Result<ActionResultDto, WebError> {
+    let appeal = held_appeal(state, principal, number, Action::ActOnAppeal).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    let record = Record::AppealAnswered(AppealAnswered {
+        appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        agency: appeal.holder().clone(),
+        outcome: parse_enum::<AnswerOutcome>("outcome", &input.outcome)?,
+    });
+    append_action(state, principal, record).await
+}
+
+/// A fine as its payer sees it, when `iin` is the payer's.
+pub async fn fine(state: &AppState, iin: &str, uin: &str) -> Result<FineDto, WebError> {
+    let not_found = || WebError::NotFound("no fine with this UIN for this IIN".into());
+    let iin = Iin::parse(iin.trim()).map_err(|_| not_found())?.to_string();
+    let uin = Uin::parse(uin.trim()).map_err(|_| not_found())?.to_string();
+    let as_of = state.today();
+    let charge: Option<ChargeState> = state.read(move |store| docs::load(store, kind::CHARGE, &uin)).await?;
+    let charge = charge.filter(|c| c.payer.as_deref() == Some(iin.as_str())).ok_or_else(not_found)?;
+    Ok(FineDto {
+        uin: charge.uin.clone(),
+        status: enum_text(&charge.status_now()),
+        amount: charge.amount().to_decimal_string(),
+        paid: Money::from_tiyn(charge.paid_tiyn).to_decimal_string(),
+        owed_today: match charge.status_now() {
+            ChargeStatus::Cancelled | ChargeStatus::Paid => Money::ZERO.to_decimal_string(),
+            _ => charge.owed_now_on(as_of).to_decimal_string(),
+        },
+        discount_until: charge.discount_until.filter(|until| *until >= as_of),
+        voluntary_until: charge.voluntary_until,
+        as_of,
+    })
+}
+
+// ------------------------------------------------------------------ handlers
+
+/// The ledger's size and root.
+#[utoipa::path(get, path = "/api/v1/status", tag = "public", responses((status = 200, body = StatusDto)))]
+async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, WebError> {
+    let status = state
+        .read(|store| {
+            let ledger = store.ledger_state()?;
+            Ok(StatusDto {
+                backend: store.backend().to_owned(),
+                events: ledger.size(),
+                root: hex::encode(ledger.frontier.root()),
+                quarantine_open: store.quarantine_open_count()?,
+            })
+        })
+        .await?;
+    Ok(Json(status))
+}
+
+/// Every registered agency with its names in kk/ru/en.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "public", responses((status = 200, body = Vec<AgencyDto>)))]
+async fn list_agencies(State(state): State<AppState>) -> Result<Json<Vec<AgencyDto>>, WebError> {
+    let agencies = state.read(docs::agencies).await?;
+    Ok(Json(
+        agencies
+            .values()
+            .map(|a| AgencyDto {
+                agency: a.agency.clone(),
+                name: Names { kk: a.name.kk.clone(), ru: a.name.ru.clone(), en: a.name.en.clone() },
+                kind: enum_text(&a.kind),
+                region: a.region.clone(),
+            })
+            .collect(),
+    ))
+}
+
+/// Registers an appeal (citizen, integration, officer of the agency).
+#[utoipa::path(post, path = "/api/v1/appeals", tag = "appeals", request_body = RegisterAppealDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = RegisteredDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn register_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    if principal.is_none() {
+        return Err(WebError::Unauthenticated);
+    }
+    let input: RegisterAppealDto = json_body(&body)?;
+    let registered = register(&state, principal.as_ref(), input).await?;
+    Ok((StatusCode::CREATED, Json(registered)).into_response())
+}
+
+/// The citizen's view of an appeal, given its number and the applicant's IIN.
+#[utoipa::path(post, path = "/api/v1/appeals/track", tag = "public", request_body = TrackDto,
+    responses((status = 200, body = TrackViewDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn track_appeal(State(state): State<AppState>, body: Bytes) -> Result<Json<TrackViewDto>, WebError> {
+    authorize(None, Action::Public, Target::Anywhere)?;
+    let input: TrackDto = json_body(&body)?;
+    Ok(Json(track(&state, &input.appeal, &input.iin).await?))
+}
+
+/// An appeal with its applicant (officers of the holder, prosecutors in scope); the read is logged.
+#[utoipa::path(get, path = "/api/v1/appeals/{number}", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = AppealDetailDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn appeal_detail(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+) -> Result<Json<AppealDetailDto>, WebError> {
+    let appeal = held_appeal(&state, principal.as_ref(), &number, Action::ReadAppealDetail).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    if appeal.applicant.is_some() {
+        state.log_access(&principal, &format!("appeal/{number}"), &["iin"], "appeal detail").await?;
+    }
+    Ok(Json(AppealDetailDto {
+        appeal: appeal.appeal.clone(),
+        status: enum_text(&appeal.status),
+        holder: appeal.holder().to_string(),
+        category: appeal.category.clone(),
+        applicant: appeal.applicant.clone(),
+        path: appeal.path(),
+        statutory_due: appeal.statutory_due(),
+    }))
+}
+
+/// Forwards an appeal (a reason is required; a forward back to an earlier holder needs `confirm`).
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/forward", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    request_body = ForwardDto, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn forward_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    held_appeal(&state, principal.as_ref(), &number, Action::ActOnAppeal).await?;
+    let input: ForwardDto = json_body(&body)?;
+    Ok(Json(forward(&state, principal.as_ref(), &number, input).await?))
+}
+
+/// Extends the holder's term.
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/extend", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    request_body = ExtendDto, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn extend_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    held_appeal(&state, principal.as_ref(), &number, Action::ActOnAppeal).await?;
+    let input: ExtendDto = json_body(&body)?;
+    Ok(Json(extend(&state, principal.as_ref(), &number, input).await?))
+}
+
+/// Answers an appeal.
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/answer", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    request_body = AnswerDto, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn answer_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    held_appeal(&state, principal.as_ref(), &number, Action::ActOnAppeal).await?;
+    let input: AnswerDto = json_body(&body)?;
+    Ok(Json(answer(&state, principal.as_ref(), &number, input).await?))
+}
+
+/// The open appeals an agency holds, by due date (officers and heads of that agency).
+#[utoipa::path(get, path = "/api/v1/agencies/{agency}/queue", tag = "appeals", params(("agency" = String, Path, description = "agency slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<QueueItemDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn agency_queue(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(agency): Path<String>,
+) -> Result<Json<Vec<QueueItemDto>>, WebError> {
+    Ok(Json(queue(&state, principal.as_ref(), &agency).await?.1))
+}
+
+/// A report as one JSON array of flat objects (prosecutors and analysts; rows outside their scope are left out).
+#[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
+    params(("name" = String, Path, description = "scorecard, wandering, overdue, forwards, enforcement-due, paid-but-referred"), ReportQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn report(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(name): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Vec<serde_json::Value>>, WebError> {
+    authorize(principal.as_ref(), Action::RunReport, Target::Anywhere)?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    if !casetrail_reports::names().contains(&name.as_str()) {
+        return Err(WebError::NotFound(format!(
+            "no report {name:?}; available: {}",
+            casetrail_reports::names().join(", ")
+        )));
+    }
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(WebError::BadRequest(format!("from {from} is after to {to}")));
+        }
+    }
+    let params =
+        casetrail_reports::ReportParams { from: query.from, to: query.to, as_of: query.as_of.unwrap_or(state.today()) };
+    let (table, agencies) = state
+        .read(move |store| {
+            let table = casetrail_reports::run(&name, store, &params).map_err(WebError::internal)?;
+            Ok((table, docs::agencies(store)?))
+        })
+        .await?;
+    let in_scope = |slug: &str| principal.scope.covers(slug, agencies.get(slug).and_then(|a| a.region.as_deref()));
+    let rows = table
+        .objects()
+        .into_iter()
+        .filter(|row| {
+            let slugs: Vec<&str> = ["agency", "holder", "from", "to", "bailiff"]
+                .iter()
+                .filter_map(|column| row.get(*column).and_then(|v| v.as_str()))
+                .chain(row.get("path").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()))
+                .collect();
+            slugs.is_empty() || slugs.iter().any(|slug| in_scope(slug))
+        })
+        .map(serde_json::Value::Object)
+        .collect();
+    Ok(Json(rows))
+}
+
+/// A fine as its payer sees it: what is owed today and the 50% deadline.
+#[utoipa::path(post, path = "/api/v1/fines/lookup", tag = "public", request_body = FineLookupDto,
+    responses((status = 200, body = FineDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn fine_lookup(State(state): State<AppState>, body: Bytes) -> Result<Json<FineDto>, WebError> {
+    authorize(None, Action::Public, Target::Anywhere)?;
+    let input: FineLookupDto = json_body(&body)?;
+    Ok(Json(fine(&state, &input.iin, &input.uin).await?))
+}
+
+/// Refers a charge to the calling bailiff through the enforcement gate (409 with the reason when refused).
+#[utoipa::path(post, path = "/api/v1/fines/{uin}/refer", tag = "fines", params(("uin" = String, Path, description = "the charge's 20-digit UIN")),
+    request_body = ReferDto, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn refer_fine(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(uin): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    authorize(principal.as_ref(), Action::ReferFine, Target::Anywhere)?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    let Some(bailiff) = principal.agency.clone() else {
+        return Err(WebError::Forbidden("this account has no agency".into()));
+    };
+    let input: ReferDto = json_body(&body)?;
+    let seq = state
+        .with_ledger(move |ledger| match ledger.refer(&uin, &bailiff, &input.document) {
+            Ok(seq) => Ok(seq),
+            Err(casetrail_app::projector::ReferError::Refused { reason, .. }) => Err(WebError::Conflict(reason)),
+            Err(casetrail_app::projector::ReferError::Invalid(reason)) => Err(WebError::BadRequest(reason)),
+            Err(casetrail_app::projector::ReferError::App(error)) => Err(WebError::internal(error)),
+        })
+        .await?;
+    Ok(Json(ActionResultDto { seq }))
+}
+
+/// Open quarantine entries (administrators).
+#[utoipa::path(get, path = "/api/v1/quarantine", tag = "admin", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<QuarantineDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn quarantine(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<QuarantineDto>>, WebError> {
+    authorize(principal.as_ref(), Action::ReadQuarantine, Target::Anywhere)?;
+    let entries = state.read(|store| Ok(store.quarantine(true, LIST_ROWS_MAX)?)).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| QuarantineDto {
+                id: e.id,
+                source: e.entry.source,
+                line: e.entry.line,
+                field: e.entry.field,
+                reason: e.entry.reason,
+                received_at: e.entry.received_at.to_rfc3339(),
+            })
+            .collect(),
+    ))
+}

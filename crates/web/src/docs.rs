@@ -1,0 +1,61 @@
+//! Reading projection documents for the web layer.
+
+use std::collections::BTreeMap;
+
+use casetrail_app::projector::kind;
+use casetrail_domain::appeal::AppealState;
+use casetrail_domain::registry::AgencyState;
+use casetrail_ledger::Store;
+use serde::de::DeserializeOwned;
+
+use crate::error::WebError;
+
+/// Documents read per page when scanning a kind.
+const SCAN_PAGE_DOCS: usize = 2_000;
+
+pub fn load<T: DeserializeOwned>(store: &mut dyn Store, kind: &str, key: &str) -> Result<Option<T>, WebError> {
+    match store.doc(kind, key)? {
+        Some(doc) => serde_json::from_str(&doc.doc)
+            .map(Some)
+            .map_err(|error| WebError::Internal(format!("projection {kind}/{key} is unreadable: {error}"))),
+        None => Ok(None),
+    }
+}
+
+/// Every document of a kind, parsed, for which `keep` says yes.
+pub fn scan<T: DeserializeOwned>(
+    store: &mut dyn Store,
+    kind: &str,
+    mut keep: impl FnMut(&T) -> bool,
+) -> Result<Vec<T>, WebError> {
+    let mut after = String::new();
+    let mut out = Vec::new();
+    loop {
+        let page = store.docs(kind, &after, SCAN_PAGE_DOCS)?;
+        let Some(last) = page.last().map(|doc| doc.key.clone()) else { break };
+        for doc in &page {
+            let value: T = serde_json::from_str(&doc.doc)
+                .map_err(|error| WebError::Internal(format!("projection {kind}/{} is unreadable: {error}", doc.key)))?;
+            if keep(&value) {
+                out.push(value);
+            }
+        }
+        if page.len() < SCAN_PAGE_DOCS {
+            break;
+        }
+        after = last;
+    }
+    Ok(out)
+}
+
+pub fn agencies(store: &mut dyn Store) -> Result<BTreeMap<String, AgencyState>, WebError> {
+    Ok(scan::<AgencyState>(store, kind::AGENCY, |_| true)?.into_iter().map(|a| (a.agency.clone(), a)).collect())
+}
+
+pub fn agency(store: &mut dyn Store, slug: &str) -> Result<Option<AgencyState>, WebError> {
+    load(store, kind::AGENCY, slug)
+}
+
+pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>, WebError> {
+    load(store, kind::APPEAL, number)
+}

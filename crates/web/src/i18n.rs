@@ -1,0 +1,216 @@
+//! Every word of the UI in Kazakh, Russian and English (Project Fluent),
+//! the bundles built into the binary, and per-locale dates.
+//!
+//! The language is the `lang` cookie (set by the switcher), else the first
+//! supported language of `Accept-Language`, else Kazakh.
+
+use std::collections::BTreeSet;
+
+use axum::http::{header, HeaderMap};
+use casetrail_types::Locale;
+use chrono::{Datelike, NaiveDate};
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+
+/// The cookie the language switcher sets.
+pub const LANG_COOKIE: &str = "lang";
+
+/// The Fluent sources, by language.
+pub const SOURCES: [(Locale, &str); 3] = [
+    (Locale::Kk, include_str!("../locales/kk.ftl")),
+    (Locale::Ru, include_str!("../locales/ru.ftl")),
+    (Locale::En, include_str!("../locales/en.ftl")),
+];
+
+pub struct I18n {
+    bundles: Vec<(Locale, FluentBundle<FluentResource>)>,
+}
+
+impl Default for I18n {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl I18n {
+    pub fn new() -> Self {
+        let bundles = SOURCES
+            .iter()
+            .map(|(locale, source)| {
+                let language: unic_langid::LanguageIdentifier = locale.as_str().parse().unwrap_or_default();
+                let mut bundle = FluentBundle::new_concurrent(vec![language]);
+                // Plain text: no Unicode isolation marks inside HTML.
+                bundle.set_use_isolating(false);
+                // A syntax error keeps the messages that parsed; the
+                // completeness test fails on any.
+                let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, _)| partial);
+                let _ = bundle.add_resource(resource);
+                (*locale, bundle)
+            })
+            .collect();
+        I18n { bundles }
+    }
+
+    fn bundle(&self, locale: Locale) -> Option<&FluentBundle<FluentResource>> {
+        self.bundles.iter().find(|(l, _)| *l == locale).map(|(_, b)| b)
+    }
+
+    /// The message `key` in `locale`; the key itself when missing (the
+    /// completeness test makes that impossible for keys the pages use).
+    pub fn t(&self, locale: Locale, key: &str) -> String {
+        self.t_args(locale, key, &[])
+    }
+
+    pub fn t_args(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+        let Some(bundle) = self.bundle(locale) else { return key.to_owned() };
+        let Some(pattern) = bundle.get_message(key).and_then(|message| message.value()) else {
+            return key.to_owned();
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, FluentValue::from(value.clone()));
+        }
+        let mut errors = Vec::new();
+        bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
+    }
+}
+
+/// The message ids of one Fluent source (for the completeness test).
+pub fn message_ids(source: &str) -> Result<BTreeSet<String>, String> {
+    let resource = FluentResource::try_new(source.to_owned())
+        .map_err(|(_, errors)| format!("Fluent syntax errors: {errors:?}"))?;
+    Ok(resource
+        .entries()
+        .filter_map(|entry| match entry {
+            fluent_syntax::ast::Entry::Message(message) => Some(message.id.name.to_owned()),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The language of a request.
+pub fn negotiate(headers: &HeaderMap) -> Locale {
+    if let Some(locale) = crate::auth::cookie(headers, LANG_COOKIE).and_then(|code| Locale::parse(&code).ok()) {
+        return locale;
+    }
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut choices: Vec<(f32, Locale)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next()?.trim().to_ascii_lowercase();
+            let quality =
+                pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+            let primary = tag.split('-').next()?;
+            Locale::parse(primary).ok().map(|locale| (quality, locale))
+        })
+        .collect();
+    choices.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    choices.first().map(|(_, locale)| *locale).unwrap_or_default()
+}
+
+const MONTHS_KK: [&str; 12] = [
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+];
+const MONTHS_RU: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A date as people write it: `2026 жылғы 2 наурыз`, `2 марта 2026 г.`,
+/// `2 March 2026`.
+pub fn format_date(locale: Locale, date: NaiveDate) -> String {
+    let month = date.month0() as usize;
+    match locale {
+        Locale::Kk => format!("{} жылғы {} {}", date.year(), date.day(), MONTHS_KK[month]),
+        Locale::Ru => format!("{} {} {} г.", date.day(), MONTHS_RU[month], date.year()),
+        Locale::En => format!("{} {} {}", date.day(), MONTHS_EN[month], date.year()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_exists_in_every_language() {
+        let sets: Vec<(Locale, BTreeSet<String>)> =
+            SOURCES.iter().map(|(locale, source)| (*locale, message_ids(source).unwrap())).collect();
+        let all: BTreeSet<String> = sets.iter().flat_map(|(_, ids)| ids.iter().cloned()).collect();
+        for (locale, ids) in &sets {
+            let missing: Vec<&String> = all.difference(ids).collect();
+            assert!(missing.is_empty(), "{locale}.ftl lacks {missing:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_the_templates_and_code_use_exists() {
+        let ids = message_ids(SOURCES[2].1).unwrap();
+        let sources = crate::pages::TRANSLATED_SOURCES;
+        let mut used = BTreeSet::new();
+        for source in sources {
+            let pieces = [".t(\"", ".t_args(\"", ".t_arg(\""].into_iter().flat_map(|call| source.split(call).skip(1));
+            for piece in pieces {
+                if let Some(key) = piece.split('"').next() {
+                    used.insert(key.to_owned());
+                }
+            }
+        }
+        assert!(used.len() > 30, "found only {} keys: is the scan broken?", used.len());
+        let missing: Vec<&String> = used.iter().filter(|key| !ids.contains(*key)).collect();
+        assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
+    }
+
+    #[test]
+    fn language_from_cookie_then_accept_language_then_kazakh() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(negotiate(&headers), Locale::Kk);
+        headers.insert(header::ACCEPT_LANGUAGE, "de-DE, ru;q=0.8, en;q=0.9".parse().unwrap());
+        assert_eq!(negotiate(&headers), Locale::En);
+        headers.insert(header::COOKIE, "x=1; lang=ru".parse().unwrap());
+        assert_eq!(negotiate(&headers), Locale::Ru);
+    }
+
+    #[test]
+    fn translations_fill_arguments() {
+        let i18n = I18n::new();
+        let text = i18n.t_args(Locale::En, "action-done", &[("seq", "42".into())]);
+        assert_eq!(text, "Recorded as event 42.");
+        assert_eq!(format_date(Locale::Ru, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()), "2 марта 2026 г.");
+    }
+}

@@ -1,0 +1,165 @@
+//! Prometheus metrics at `/metrics`, in the text exposition format written
+//! by hand (no client library needed for counters and one histogram).
+//!
+//! Request counters and latencies are kept per matched route (the pattern,
+//! never the concrete path: no appeal number or IIN becomes a label). The
+//! ledger gauges are read from the store at scrape time; the appeal and fine
+//! gauges scan projections and are cached for [`GAUGE_CACHE_SECONDS`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::WebError;
+use crate::state::AppState;
+use crate::writer::Outcome;
+
+/// Latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+/// How long the scanned gauges (overdue appeals, fines due) are reused.
+pub const GAUGE_CACHE_SECONDS: u64 = 60;
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    imports: BTreeMap<&'static str, u64>,
+    scanned: Option<(Instant, u64, u64)>,
+}
+
+#[derive(Default)]
+pub struct Metrics(Mutex<Inner>);
+
+impl Metrics {
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let Ok(mut inner) = self.0.lock() else { return };
+        *inner.requests.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
+        let histogram = inner.latency.entry(route.to_owned()).or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                histogram.buckets[i] += 1;
+            }
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    /// Counts a record written over HTTP by what became of it.
+    pub fn count_import(&self, outcome: &Outcome) {
+        let Ok(mut inner) = self.0.lock() else { return };
+        let key = match outcome {
+            Outcome::Appended { .. } => "appended",
+            Outcome::Duplicate { .. } => "duplicate",
+            Outcome::Quarantined { .. } => "quarantined",
+        };
+        *inner.imports.entry(key).or_default() += 1;
+    }
+
+    fn render(&self, out: &mut String) {
+        let Ok(inner) = self.0.lock() else { return };
+        let _ = writeln!(out, "# HELP casetrail_http_requests_total HTTP requests by route, method and status.");
+        let _ = writeln!(out, "# TYPE casetrail_http_requests_total counter");
+        for ((route, method, status), count) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "casetrail_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {count}",
+                escape(route)
+            );
+        }
+        let _ = writeln!(out, "# HELP casetrail_http_request_duration_seconds Request latency by route.");
+        let _ = writeln!(out, "# TYPE casetrail_http_request_duration_seconds histogram");
+        for (route, h) in &inner.latency {
+            let route = escape(route);
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "casetrail_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                    h.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "casetrail_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(out, "casetrail_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
+            let _ = writeln!(out, "casetrail_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+        }
+        let _ = writeln!(out, "# HELP casetrail_http_records_total Records written over HTTP by outcome.");
+        let _ = writeln!(out, "# TYPE casetrail_http_records_total counter");
+        for outcome in ["appended", "duplicate", "quarantined"] {
+            let count = inner.imports.get(outcome).copied().unwrap_or_default();
+            let _ = writeln!(out, "casetrail_http_records_total{{outcome=\"{outcome}\"}} {count}");
+        }
+    }
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Counts every request by its route pattern.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, WebError> {
+    let today = state.today();
+    let cached = state.metrics.0.lock().ok().and_then(|inner| inner.scanned);
+    let fresh = cached.filter(|(at, _, _)| at.elapsed() < Duration::from_secs(GAUGE_CACHE_SECONDS));
+    let (events, quarantine, overdue, due) = state
+        .read(move |store| {
+            let events = store.ledger_state()?.size();
+            let quarantine = store.quarantine_open_count()?;
+            let (overdue, due) = match fresh {
+                Some((_, overdue, due)) => (overdue, due),
+                None => {
+                    let params = casetrail_reports::ReportParams { from: None, to: None, as_of: today };
+                    let overdue = casetrail_reports::run("overdue", store, &params).map_err(WebError::internal)?;
+                    let due = casetrail_reports::run("enforcement-due", store, &params).map_err(WebError::internal)?;
+                    (overdue.rows.len() as u64, due.rows.len() as u64)
+                }
+            };
+            Ok((events, quarantine, overdue, due))
+        })
+        .await?;
+    if fresh.is_none() {
+        if let Ok(mut inner) = state.metrics.0.lock() {
+            inner.scanned = Some((Instant::now(), overdue, due));
+        }
+    }
+    let mut out = String::new();
+    state.metrics.render(&mut out);
+    for (name, help, value) in [
+        ("casetrail_ledger_events", "Events in the ledger.", events),
+        ("casetrail_quarantine_open", "Open quarantine entries.", quarantine),
+        ("casetrail_appeals_overdue", "Unanswered appeals past their statutory due date today.", overdue),
+        ("casetrail_fines_enforcement_due", "Charges due for enforcement today.", due),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response())
+}

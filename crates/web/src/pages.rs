@@ -1,0 +1,741 @@
+//! Server-rendered pages (askama, escaped by default): the citizen's pages
+//! (file, track, fines), sign-in, the officer's queue, the API docs.
+//!
+//! Every POST form carries a CSRF token: the session's, or for visitors
+//! without a session the `casetrail_csrf` cookie's (double submit). Pages
+//! call the same use-case functions as the API, so the same
+//! [`crate::auth::authorize`] decides.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use casetrail_exchange::AccountRole;
+use casetrail_types::{Locale, Money};
+use chrono::NaiveDate;
+
+use crate::api::{self, FineDto, QueueItemDto, TrackViewDto};
+use crate::auth::{self, Principal, Session, CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::WebError;
+use crate::i18n::{format_date, I18n, LANG_COOKIE};
+use crate::state::AppState;
+
+/// Sources the i18n test scans for the keys they use.
+pub const TRANSLATED_SOURCES: &[&str] = &[
+    include_str!("../templates/base.html"),
+    include_str!("../templates/home.html"),
+    include_str!("../templates/login.html"),
+    include_str!("../templates/file.html"),
+    include_str!("../templates/track.html"),
+    include_str!("../templates/fines.html"),
+    include_str!("../templates/officer.html"),
+    include_str!("../templates/message.html"),
+    include_str!("../templates/docs.html"),
+    include_str!("pages.rs"),
+];
+
+const STYLE: &str = include_str!("../assets/style.css");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/style.css", get(style))
+        .route("/lang/{code}", get(set_lang))
+        .route("/login", get(login_page).post(login_post))
+        .route("/logout", post(logout))
+        .route("/appeals/new", get(file_page).post(file_post))
+        .route("/track", get(track_page).post(track_post))
+        .route("/fines", get(fines_page).post(fines_post))
+        .route("/officer", get(officer_page))
+        .route("/officer/appeals/{number}/{action}", post(officer_action))
+        .route("/api/docs", get(api_docs))
+}
+
+// ------------------------------------------------------------------ context
+
+/// Translations for one page.
+#[derive(Clone, Copy)]
+pub struct Tr<'a> {
+    i18n: &'a I18n,
+    locale: Locale,
+}
+
+impl Tr<'_> {
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.t(self.locale, key)
+    }
+
+    pub fn t_args(&self, key: &str, name1: &str, value1: &str, name2: &str, value2: &str) -> String {
+        self.i18n.t_args(self.locale, key, &[(name1, value1.to_owned()), (name2, value2.to_owned())])
+    }
+
+    pub fn t_arg(&self, key: &str, name: &str, value: &str) -> String {
+        self.i18n.t_args(self.locale, key, &[(name, value.to_owned())])
+    }
+
+    /// The message `prefix` + `value` (an enum's or a category's name).
+    pub fn tk(&self, prefix: &str, value: impl AsRef<str>) -> String {
+        self.t(&format!("{prefix}{}", value.as_ref()))
+    }
+}
+
+/// A day, however many references askama puts around it.
+pub trait AsDay {
+    fn day(&self) -> NaiveDate;
+}
+
+impl AsDay for NaiveDate {
+    fn day(&self) -> NaiveDate {
+        *self
+    }
+}
+
+impl<T: AsDay + ?Sized> AsDay for &T {
+    fn day(&self) -> NaiveDate {
+        (**self).day()
+    }
+}
+
+/// What every page's layout needs.
+pub struct L<'a> {
+    pub lang: &'static str,
+    pub locale: Locale,
+    pub tr: Tr<'a>,
+    pub account: Option<String>,
+    pub role: String,
+    pub officer: bool,
+    pub csrf: String,
+    /// The current path, for the language switcher to come back to.
+    pub path: String,
+}
+
+impl L<'_> {
+    pub fn date(&self, day: impl AsDay) -> String {
+        format_date(self.locale, day.day())
+    }
+
+    /// A decimal tenge string formatted for the locale (`17 300,00 ₸`).
+    pub fn money(&self, amount: impl AsRef<str>) -> String {
+        Money::parse(amount.as_ref()).map(|m| m.format(self.locale)).unwrap_or_else(|_| amount.as_ref().to_owned())
+    }
+}
+
+/// The request as pages see it (extractor).
+pub struct Ctx {
+    pub locale: Locale,
+    pub principal: Option<Principal>,
+    pub session: Option<Session>,
+    /// The anonymous CSRF token (cookie), when there is no session.
+    anon_csrf: Option<String>,
+    /// A new anonymous token to set as a cookie.
+    new_csrf: Option<String>,
+    path: String,
+    secure: bool,
+    ip: std::net::IpAddr,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let locale = crate::i18n::negotiate(&parts.headers);
+        // Pages use sessions only: a bad bearer header is ignored here.
+        let (principal, session) = match auth::authenticate(state, &parts.headers).await {
+            Ok(Some((principal, session))) => (Some(principal), session),
+            _ => (None, None),
+        };
+        let anon = auth::cookie(&parts.headers, CSRF_COOKIE)
+            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        let new_csrf = match (&session, &anon) {
+            (None, None) => Some(auth::random_hex(16)?),
+            _ => None,
+        };
+        let path = parts.uri.path().to_owned();
+        Ok(Ctx {
+            locale,
+            principal,
+            session,
+            anon_csrf: anon,
+            new_csrf,
+            path,
+            secure: state.config.secure_cookies,
+            ip: auth::client_ip(parts),
+        })
+    }
+}
+
+impl Ctx {
+    fn csrf(&self) -> String {
+        match (&self.session, &self.anon_csrf, &self.new_csrf) {
+            (Some(session), _, _) => session.csrf.clone(),
+            (None, Some(anon), _) => anon.clone(),
+            (None, None, Some(new)) => new.clone(),
+            _ => String::new(),
+        }
+    }
+
+    fn layout<'a>(&self, state: &'a AppState) -> L<'a> {
+        L {
+            lang: self.locale.as_str(),
+            locale: self.locale,
+            tr: Tr { i18n: &state.i18n, locale: self.locale },
+            account: self.principal.as_ref().map(|p| p.id.clone()),
+            role: self.principal.as_ref().map(|p| auth::role_name(p.role)).unwrap_or_default(),
+            officer: self
+                .principal
+                .as_ref()
+                .is_some_and(|p| matches!(p.role, AccountRole::Officer | AccountRole::AgencyHead)),
+            csrf: self.csrf(),
+            path: self.path.clone(),
+        }
+    }
+
+    /// Checks the form's CSRF token against the session's or the cookie's.
+    fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), WebError> {
+        let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
+        let expected = match (&self.session, &self.anon_csrf) {
+            (Some(session), _) => session.csrf.as_str(),
+            (None, Some(anon)) => anon.as_str(),
+            _ => return Err(WebError::Forbidden("csrf".into())),
+        };
+        if sent.is_empty() || !auth::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            return Err(WebError::Forbidden("csrf".into()));
+        }
+        Ok(())
+    }
+
+    /// A rendered page with the cookies and headers every page gets.
+    fn page(&self, status: StatusCode, html: Result<String, askama::Error>) -> Response {
+        let Ok(html) = html else {
+            return WebError::internal("a page template failed to render").into_response();
+        };
+        let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(self.locale.as_str()) {
+            headers.insert(header::CONTENT_LANGUAGE, value);
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(token) = &self.new_csrf {
+            if let Ok(value) = HeaderValue::from_str(&auth::set_cookie(CSRF_COOKIE, token, self.secure, None)) {
+                headers.append(header::SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field(form: &HashMap<String, String>, name: &str) -> String {
+    form.get(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+}
+
+// ------------------------------------------------------------------ templates
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    l: L<'a>,
+    events: u64,
+    backend: String,
+    root: String,
+    quarantine: u64,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    l: L<'a>,
+    message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+struct FilePage<'a> {
+    l: L<'a>,
+    message: Option<String>,
+    agencies: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage<'a> {
+    l: L<'a>,
+    number: String,
+    message: Option<String>,
+    view: Option<TrackViewDto>,
+}
+
+#[derive(Template)]
+#[template(path = "fines.html")]
+struct FinesPage<'a> {
+    l: L<'a>,
+    uin: String,
+    message: Option<String>,
+    fine: Option<FineDto>,
+    qr: Option<String>,
+    qr_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "officer.html")]
+struct OfficerPage<'a> {
+    l: L<'a>,
+    title: String,
+    message: Option<String>,
+    items: Vec<QueueItemDto>,
+    agencies: Vec<(String, String)>,
+}
+
+pub struct Confirm {
+    action: String,
+    fields: Vec<(String, String)>,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    l: L<'a>,
+    title: String,
+    message: String,
+    confirm: Option<Confirm>,
+    back: String,
+}
+
+pub struct DocOperation {
+    method: String,
+    path: String,
+    summary: String,
+    security: String,
+    parameters: Vec<String>,
+    responses: String,
+}
+
+#[derive(Template)]
+#[template(path = "docs.html")]
+struct DocsPage<'a> {
+    l: L<'a>,
+    operations: Vec<DocOperation>,
+}
+
+/// An error as a page in the visitor's language.
+fn error_page(state: &AppState, ctx: &Ctx, error: &WebError, back: &str) -> Response {
+    let l = ctx.layout(state);
+    let key = match error {
+        WebError::Unauthenticated => "error-unauthenticated",
+        WebError::Forbidden(reason) if reason == "csrf" => "error-csrf",
+        WebError::Forbidden(_) => "error-forbidden",
+        WebError::NotFound(_) => "error-not-found",
+        WebError::BadRequest(_) | WebError::Conflict(_) => "error-bad-request",
+        WebError::TooManyRequests => "login-too-many",
+        WebError::Internal(_) => "error-internal",
+    };
+    let mut message = l.tr.t(key);
+    if let WebError::BadRequest(detail) | WebError::Conflict(detail) = error {
+        message = format!("{message} {detail}");
+    }
+    let page = MessagePage { title: l.tr.t("error-title"), l, message, confirm: None, back: back.to_owned() };
+    ctx.page(error.status(), page.render())
+}
+
+fn agency_options(
+    agencies: &std::collections::BTreeMap<String, casetrail_domain::registry::AgencyState>,
+    locale: Locale,
+) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = agencies
+        .values()
+        .map(|a| {
+            let name = match locale {
+                Locale::Kk => &a.name.kk,
+                Locale::Ru => &a.name.ru,
+                Locale::En => &a.name.en,
+            };
+            (a.agency.clone(), name.clone())
+        })
+        .collect();
+    options.sort_by(|a, b| a.1.cmp(&b.1));
+    options
+}
+
+// ------------------------------------------------------------------ handlers
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLE)
+        .into_response()
+}
+
+async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let status = state
+        .read(|store| {
+            let ledger = store.ledger_state()?;
+            Ok((
+                store.backend().to_owned(),
+                ledger.size(),
+                hex::encode(ledger.frontier.root()),
+                store.quarantine_open_count()?,
+            ))
+        })
+        .await;
+    match status {
+        Ok((backend, events, root, quarantine)) => {
+            let page = HomePage { l: ctx.layout(&state), events, backend, root, quarantine };
+            ctx.page(StatusCode::OK, page.render())
+        }
+        Err(error) => {
+            let mut response = error_page(&state, &ctx, &error, "/");
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            response
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// A path on this site only (no open redirect).
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Query(next): Query<Next>) -> Response {
+    let Ok(locale) = Locale::parse(&code) else { return WebError::NotFound("kk, ru or en".into()).into_response() };
+    let cookie = format!(
+        "{}; Max-Age=31536000",
+        auth::set_cookie(LANG_COOKIE, locale.as_str(), state.config.secure_cookies, None)
+    );
+    let mut response = Redirect::to(&local_path(next.next.as_deref())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login_page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let page = LoginPage { l: ctx.layout(&state), message: None };
+    ctx.page(StatusCode::OK, page.render())
+}
+
+async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let form = form(&body);
+    if let Err(error) = ctx.check_csrf(&form) {
+        return error_page(&state, &ctx, &error, "/login");
+    }
+    let login = field(&form, "login");
+    let password = form.get("password").cloned().unwrap_or_default();
+    match auth::login(&state, ctx.ip, &login, &password).await {
+        Ok((token, session)) => {
+            let target = match session.principal.role {
+                AccountRole::Officer | AccountRole::AgencyHead => "/officer",
+                _ => "/",
+            };
+            let mut response = Redirect::to(target).into_response();
+            let cookie =
+                auth::set_cookie(SESSION_COOKIE, &token, state.config.secure_cookies, Some(auth::SESSION_HOURS * 3600));
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(error) => {
+            let l = ctx.layout(&state);
+            let message = match error {
+                WebError::TooManyRequests => l.tr.t("login-too-many"),
+                WebError::Forbidden(_) => l.tr.t("login-failed"),
+                other => return error_page(&state, &ctx, &other, "/login"),
+            };
+            let status = if matches!(error, WebError::TooManyRequests) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            ctx.page(status, LoginPage { l, message: Some(message) }.render())
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, ctx: Ctx, headers: axum::http::HeaderMap, body: Bytes) -> Response {
+    if let Err(error) = ctx.check_csrf(&form(&body)) {
+        return error_page(&state, &ctx, &error, "/");
+    }
+    if let Some(token) = auth::cookie(&headers, SESSION_COOKIE) {
+        state.sessions.close(&token);
+    }
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(value) =
+        HeaderValue::from_str(&auth::set_cookie(SESSION_COOKIE, "", state.config.secure_cookies, Some(0)))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn file_form(state: &AppState, ctx: &Ctx, message: Option<String>, status: StatusCode) -> Response {
+    let agencies = match state.read(crate::docs::agencies).await {
+        Ok(agencies) => agencies,
+        Err(error) => return error_page(state, ctx, &error, "/"),
+    };
+    let l = ctx.layout(state);
+    let categories = crate::open311::CATEGORIES.iter().map(|c| ((*c).to_owned(), l.tr.tk("category-", c))).collect();
+    let page = FilePage { agencies: agency_options(&agencies, ctx.locale), categories, l, message };
+    ctx.page(status, page.render())
+}
+
+async fn file_page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    file_form(&state, &ctx, None, StatusCode::OK).await
+}
+
+async fn file_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let form = form(&body);
+    if let Err(error) = ctx.check_csrf(&form) {
+        return error_page(&state, &ctx, &error, "/appeals/new");
+    }
+    let input = api::RegisterAppealDto {
+        appeal: None,
+        agency: field(&form, "agency"),
+        category: field(&form, "category"),
+        kind: Some(field(&form, "kind")).filter(|k| !k.is_empty()),
+        channel: Some("portal".into()),
+        applicant: api::ApplicantDto { iin: field(&form, "iin"), name: Some(field(&form, "name")) },
+        text: Some(field(&form, "text")),
+    };
+    match api::register(&state, ctx.principal.as_ref(), input).await {
+        Ok(registered) => {
+            let l = ctx.layout(&state);
+            let message =
+                l.tr.t_args("file-done", "appeal", &registered.appeal, "due", &l.date(registered.statutory_due));
+            file_form(&state, &ctx, Some(message), StatusCode::CREATED).await
+        }
+        Err(error) => error_page(&state, &ctx, &error, "/appeals/new"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct NumberQuery {
+    appeal: Option<String>,
+    uin: Option<String>,
+}
+
+async fn track_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query<NumberQuery>) -> Response {
+    let page = TrackPage { l: ctx.layout(&state), number: query.appeal.unwrap_or_default(), message: None, view: None };
+    ctx.page(StatusCode::OK, page.render())
+}
+
+async fn track_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let form = form(&body);
+    if let Err(error) = ctx.check_csrf(&form) {
+        return error_page(&state, &ctx, &error, "/track");
+    }
+    let number = field(&form, "appeal");
+    let result = api::track(&state, &number, &field(&form, "iin")).await;
+    let l = ctx.layout(&state);
+    let (status, message, view) = match result {
+        Ok(view) => (StatusCode::OK, None, Some(view)),
+        Err(WebError::NotFound(_)) => (StatusCode::NOT_FOUND, Some(l.tr.t("track-not-found")), None),
+        Err(error) => return error_page(&state, &ctx, &error, "/track"),
+    };
+    ctx.page(status, TrackPage { l, number, message, view }.render())
+}
+
+async fn fines_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query<NumberQuery>) -> Response {
+    let page = FinesPage {
+        l: ctx.layout(&state),
+        uin: query.uin.unwrap_or_default(),
+        message: None,
+        fine: None,
+        qr: None,
+        qr_label: String::new(),
+    };
+    ctx.page(StatusCode::OK, page.render())
+}
+
+/// The payment QR code as SVG: the UIN and the amount due today.
+pub fn payment_qr(uin: &str, amount: &str) -> Option<String> {
+    let payload = format!("casetrail:pay?uin={uin}&amount={amount}&currency=KZT");
+    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
+    Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build())
+}
+
+async fn fines_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let form = form(&body);
+    if let Err(error) = ctx.check_csrf(&form) {
+        return error_page(&state, &ctx, &error, "/fines");
+    }
+    let uin = field(&form, "uin");
+    let result = api::fine(&state, &field(&form, "iin"), &uin).await;
+    let l = ctx.layout(&state);
+    let (status, message, fine) = match result {
+        Ok(fine) => (StatusCode::OK, None, Some(fine)),
+        Err(WebError::NotFound(_)) => (StatusCode::NOT_FOUND, Some(l.tr.t("fines-not-found")), None),
+        Err(error) => return error_page(&state, &ctx, &error, "/fines"),
+    };
+    let owing = fine.as_ref().filter(|f| Money::parse(&f.owed_today).is_ok_and(|m| m.tiyn() > 0));
+    let qr = owing.and_then(|f| payment_qr(&f.uin, &f.owed_today));
+    let qr_label =
+        owing.map(|f| l.tr.t_args("fines-qr", "uin", &f.uin, "amount", &l.money(&f.owed_today))).unwrap_or_default();
+    ctx.page(status, FinesPage { l, uin, message, fine, qr, qr_label }.render())
+}
+
+async fn officer_page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    officer_queue(&state, &ctx, None).await
+}
+
+async fn officer_queue(state: &AppState, ctx: &Ctx, message: Option<String>) -> Response {
+    let Some(agency) = ctx.principal.as_ref().and_then(|p| p.agency.clone()) else {
+        let error =
+            if ctx.principal.is_some() { WebError::Forbidden("no agency".into()) } else { WebError::Unauthenticated };
+        return error_page(state, ctx, &error, "/login");
+    };
+    let (agency_state, items) = match api::queue(state, ctx.principal.as_ref(), &agency).await {
+        Ok(queue) => queue,
+        Err(error) => return error_page(state, ctx, &error, "/"),
+    };
+    let agencies = match state.read(crate::docs::agencies).await {
+        Ok(agencies) => agencies,
+        Err(error) => return error_page(state, ctx, &error, "/"),
+    };
+    let l = ctx.layout(state);
+    let name = api::Names { kk: agency_state.name.kk, ru: agency_state.name.ru, en: agency_state.name.en };
+    let title = l.tr.t_arg("officer-title", "agency", name.get(ctx.locale));
+    let mut options = agency_options(&agencies, ctx.locale);
+    options.retain(|(slug, _)| *slug != agency);
+    ctx.page(StatusCode::OK, OfficerPage { l, title, message, items, agencies: options }.render())
+}
+
+async fn officer_action(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let form = form(&body);
+    if let Err(error) = ctx.check_csrf(&form) {
+        return error_page(&state, &ctx, &error, "/officer");
+    }
+    let principal = ctx.principal.as_ref();
+    let result = match action.as_str() {
+        "forward" => {
+            let input = api::ForwardDto {
+                to: field(&form, "to"),
+                reason: field(&form, "reason"),
+                note: Some(field(&form, "note")),
+                confirm: Some(field(&form, "confirm") == "true"),
+            };
+            if input.reason.is_empty() {
+                return error_page(&state, &ctx, &WebError::BadRequest(String::new()), "/officer");
+            }
+            let result = api::forward(&state, principal, &number, input.clone()).await;
+            if let Err(WebError::Conflict(_)) = &result {
+                if input.confirm != Some(true) {
+                    // The target held it before: warn and ask again.
+                    let l = ctx.layout(&state);
+                    let message = l.tr.t_arg("forward-warning", "agency", &input.to);
+                    let confirm = Confirm {
+                        action: format!("/officer/appeals/{number}/forward"),
+                        fields: vec![
+                            ("to".into(), input.to.clone()),
+                            ("reason".into(), input.reason.clone()),
+                            ("note".into(), field(&form, "note")),
+                        ],
+                        label: l.tr.t("forward-confirm"),
+                    };
+                    let page = MessagePage {
+                        title: l.tr.t("action-forward"),
+                        l,
+                        message,
+                        confirm: Some(confirm),
+                        back: "/officer".into(),
+                    };
+                    return ctx.page(StatusCode::CONFLICT, page.render());
+                }
+            }
+            result
+        }
+        "extend" => {
+            let Ok(until) = NaiveDate::parse_from_str(&field(&form, "until"), "%Y-%m-%d") else {
+                return error_page(&state, &ctx, &WebError::BadRequest(String::new()), "/officer");
+            };
+            api::extend(&state, principal, &number, api::ExtendDto { until, reason: field(&form, "reason") }).await
+        }
+        "answer" => api::answer(&state, principal, &number, api::AnswerDto { outcome: field(&form, "outcome") }).await,
+        _ => Err(WebError::NotFound(format!("no action {action}"))),
+    };
+    let tr = Tr { i18n: &state.i18n, locale: ctx.locale };
+    match result {
+        Ok(done) => officer_queue(&state, &ctx, Some(tr.t_arg("action-done", "seq", &done.seq.to_string()))).await,
+        Err(WebError::Conflict(reason)) => {
+            officer_queue(&state, &ctx, Some(tr.t_arg("action-refused", "reason", &reason))).await
+        }
+        Err(error) => error_page(&state, &ctx, &error, "/officer"),
+    }
+}
+
+/// The browsable API documentation, generated from the OpenAPI document.
+async fn api_docs(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let document: serde_json::Value = serde_json::from_str(&state.openapi).unwrap_or_default();
+    let mut operations = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(|p| p.as_object()) {
+        for (path, item) in paths {
+            let Some(methods) = item.as_object() else { continue };
+            for (method, op) in methods {
+                let text = |key: &str| op.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let summary = [text("summary"), text("description")]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let security = op
+                    .get("security")
+                    .and_then(|s| s.as_array())
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(|s| s.as_object())
+                            .flat_map(|o| o.keys().cloned())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let parameters = op
+                    .get("parameters")
+                    .and_then(|p| p.as_array())
+                    .map(|list| {
+                        list.iter()
+                            .map(|p| {
+                                let get = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                                format!("{} ({}): {}", get("name"), get("in"), get("description"))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let responses = op
+                    .get("responses")
+                    .and_then(|r| r.as_object())
+                    .map(|r| r.keys().cloned().collect::<Vec<_>>().join(" · "))
+                    .unwrap_or_default();
+                operations.push(DocOperation {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary,
+                    security,
+                    parameters,
+                    responses,
+                });
+            }
+        }
+    }
+    ctx.page(StatusCode::OK, DocsPage { l: ctx.layout(&state), operations }.render())
+}
