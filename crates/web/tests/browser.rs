@@ -244,3 +244,93 @@ async fn charts_render_in_chromium_on_desktop_and_phone() {
     }
     server.abort();
 }
+
+/// A citizen tracks the most-forwarded appeal of the city by its number and
+/// IIN and sees every body that held it, in their language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_tracks_an_appeal_in_every_language() {
+    let app = TestApp::start(1_500, 100).await;
+    let wandering = app.data.wandering.clone().expect("the simulated city has a forwarded appeal");
+    for lang in LANGS {
+        let browser = Browser::start(lang).await;
+        browser.open(&app.url("/track")).await;
+        assert_eq!(browser.page_lang().await, lang, "the page follows Accept-Language");
+        browser.fill("#appeal", &wandering.appeal).await;
+        browser.fill("#iin", &wandering.iin).await;
+        browser.click_and_wait(&browser.find("form[action='/track'] [type=submit]").await).await;
+
+        assert_eq!(browser.text("#result").await, wandering.appeal, "[{lang}] the tracked appeal's number");
+        assert_eq!(
+            browser.count("ol.timeline > li").await,
+            wandering.holders.len(),
+            "[{lang}] one step per body that held {}",
+            wandering.appeal
+        );
+        let timeline = browser.text("ol.timeline").await;
+        for holder in &wandering.holders {
+            let name = app.data.agency_name(holder, lang);
+            assert!(timeline.contains(&name), "[{lang}] the timeline does not name {name}:\n{timeline}");
+        }
+        assert!(!browser.page_text().await.contains(&wandering.iin), "[{lang}] the page shows the IIN back");
+        browser.screenshot("citizen-track").await;
+
+        browser.phone().await;
+        browser.assert_fits_width().await;
+        browser.screenshot("citizen-track-phone").await;
+        browser.close().await;
+    }
+}
+
+/// An agency officer signs in, finds a new appeal in the agency's queue and
+/// forwards it to the competent body with a reason; it leaves the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officer_forwards_an_appeal_from_the_queue_in_every_language() {
+    use support::app::{account, appeal};
+
+    // The holder and the receiver of the city's most-forwarded appeal: two
+    // agencies that really forward to each other.
+    let probe = TestApp::start(1_500, 100).await;
+    let wandering = probe.data.wandering.clone().expect("a forwarded appeal");
+    drop(probe);
+    let (holder, receiver) = (wandering.holders[0].clone(), wandering.holders[1].clone());
+    let password = "correct horse battery";
+    let mut extra = vec![account("officer-1", "officer", Some(&holder), password)];
+    for lang in LANGS {
+        extra.push(appeal(&format!("BT-{lang}-1"), &holder, &wandering.iin, "2026-11-16T10:00:00+05:00"));
+    }
+    let app = TestApp::start_with(1_500, 100, extra).await;
+
+    for lang in LANGS {
+        let number = format!("BT-{lang}-1");
+        let browser = Browser::start(lang).await;
+        browser.login(&app.url("/login"), "officer-1", password).await;
+        browser.open(&app.url("/officer")).await;
+        assert_eq!(browser.page_lang().await, lang);
+        let heading = browser.text("h1").await;
+        let holder_name = app.data.agency_name(&holder, lang);
+        assert!(heading.contains(&holder_name), "[{lang}] the queue is {holder_name}'s: {heading}");
+        let row = browser.row(&number).await.unwrap_or_else(|| panic!("[{lang}] {number} is not in the queue"));
+        browser.screenshot("officer-queue").await;
+
+        // Forward: open the row's forward form, choose the receiver and the
+        // reason, send.
+        row.find(fantoccini::Locator::Css("details summary")).await.unwrap().click().await.unwrap();
+        let form = row.find(fantoccini::Locator::Css("form[action$='/forward']")).await.unwrap();
+        form.find(fantoccini::Locator::Css("select[name=to]")).await.unwrap().select_by_value(&receiver).await.unwrap();
+        form.find(fantoccini::Locator::Css("select[name=reason]"))
+            .await
+            .unwrap()
+            .select_by_value("not_in_competence")
+            .await
+            .unwrap();
+        browser.click_and_wait(&form.find(fantoccini::Locator::Css("[type=submit]")).await.unwrap()).await;
+
+        browser.open(&app.url("/officer")).await;
+        assert!(browser.row(&number).await.is_none(), "[{lang}] {number} is still in the queue after the forward");
+        browser.screenshot("officer-forwarded").await;
+
+        browser.phone().await;
+        browser.screenshot("officer-queue-phone").await;
+        browser.close().await;
+    }
+}

@@ -59,12 +59,19 @@ impl TestApp {
     /// Simulates a small city year (`appeals` appeals, `fines` fines), loads
     /// it into a fresh SQLite ledger and serves casetrail on a free port.
     pub async fn start(appeals: u64, fines: u64) -> TestApp {
+        Self::start_with(appeals, fines, Vec::new()).await
+    }
+
+    /// Like [`TestApp::start`], then appends `extra` records (source, JSON
+    /// line) before serving: accounts (source `admin`), appeals a test
+    /// works on.
+    pub async fn start_with(appeals: u64, fines: u64, extra: Vec<(String, String)>) -> TestApp {
         let dir = tempfile::Builder::new().prefix("casetrail-browser").tempdir().expect("temporary directory");
         let db = dir.path().join("casetrail.db");
         let key = dir.path().join("casetrail.key");
         let (ledger, data) = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || load(&db, &key, appeals, fines)).await.expect("loading task")
+            tokio::task::spawn_blocking(move || load(&db, &key, appeals, fines, &extra)).await.expect("loading task")
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("local address");
@@ -88,7 +95,13 @@ impl Drop for TestApp {
     }
 }
 
-fn load(db: &std::path::Path, key: &std::path::Path, appeals: u64, fines: u64) -> (Ledger, Dataset) {
+fn load(
+    db: &std::path::Path,
+    key: &std::path::Path,
+    appeals: u64,
+    fines: u64,
+    extra: &[(String, String)],
+) -> (Ledger, Dataset) {
     let mut config = SimConfig::new(Scale::City, 20_251);
     config.appeals_per_year = Some(appeals);
     config.fines_per_year = Some(fines);
@@ -100,6 +113,11 @@ fn load(db: &std::path::Path, key: &std::path::Path, appeals: u64, fines: u64) -
     let incoming = JsonLines::new(&lines[..]).map(|line| Incoming::from_raw(line.expect("simulated line")));
     let summary = ledger.import("sim", incoming, |_| {}).expect("import the simulated city");
     assert_eq!(summary.quarantined, 0, "the simulated city imports without quarantine");
+    for (source, line) in extra {
+        let incoming = JsonLines::new(line.as_bytes()).map(|line| Incoming::from_raw(line.expect("extra line")));
+        let summary = ledger.import(source, incoming, |_| {}).expect("import an extra record");
+        assert_eq!(summary.accepted, 1, "the test's own record is appended: {line}");
+    }
     let events = ledger.store().ledger_state().expect("ledger state").size();
     (ledger, describe(&lines, events))
 }
@@ -163,4 +181,37 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
             reasons: path.iter().skip(1).map(|(_, _, reason)| reason.clone()).collect(),
         });
     Dataset { events, wandering, agencies, forwards, by_category_month }
+}
+
+/// An `account.created` line (source `admin`) for a person who signs in.
+pub fn account(login: &str, role: &str, agency: Option<&str>, password: &str) -> (String, String) {
+    let hash = casetrail_web::auth::hash_password(password).expect("hash the password");
+    let mut record = serde_json::json!({
+        "type": "account.created",
+        "id": format!("test-account-{login}"),
+        "at": "2026-01-05T09:00:00+05:00",
+        "account": login,
+        "role": role,
+        "password_hash": hash,
+    });
+    if let Some(agency) = agency {
+        record["agency"] = agency.into();
+    }
+    ("admin".to_owned(), record.to_string())
+}
+
+/// An `appeal.registered` line for an appeal a test works on.
+pub fn appeal(number: &str, agency: &str, iin: &str, at: &str) -> (String, String) {
+    let record = serde_json::json!({
+        "type": "appeal.registered",
+        "id": format!("test-{number}"),
+        "at": at,
+        "appeal": number,
+        "agency": agency,
+        "applicant": { "iin": iin },
+        "channel": "portal",
+        "kind": "complaint",
+        "category": "construction",
+    });
+    ("portal".to_owned(), record.to_string())
 }

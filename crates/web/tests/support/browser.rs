@@ -248,8 +248,7 @@ impl Browser {
             .find(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|e| panic!("no button or link {text:?} on {url}: {e}"));
-        element.click().await.unwrap_or_else(|e| panic!("cannot click {text:?}: {e}"));
-        self.wait_loaded().await;
+        self.click_and_wait(&element).await;
     }
 
     pub async fn wait_loaded(&self) {
@@ -280,9 +279,39 @@ impl Browser {
         let secret = self.find(&format!("{form} input[type=password]")).await;
         secret.send_keys(password).await.unwrap_or_else(|e| panic!("cannot type the password: {e}"));
         let submit = self.find(&format!("{form} [type=submit]")).await;
-        submit.click().await.unwrap_or_else(|e| panic!("cannot submit the login form: {e}"));
-        self.wait_loaded().await;
-        assert_eq!(self.count("input[type=password]").await, 0, "{account} is still asked for a password after login");
+        self.click_and_wait(&submit).await;
+        if self.count("input[type=password]").await > 0 {
+            panic!("{account} is still asked for a password after login:\n{}", self.page_text().await);
+        }
+    }
+
+    /// The table row whose header cell reads `text`, if there is one.
+    pub async fn row(&self, text: &str) -> Option<fantoccini::elements::Element> {
+        let xpath = format!("//tr[th[normalize-space(.)={}]]", xpath_literal(text));
+        self.client().find(Locator::XPath(&xpath)).await.ok()
+    }
+
+    /// Clicks an element that leads to a new page (a submit button, a
+    /// link) and waits for that page: the old document is marked first, so
+    /// that a slow answer is not mistaken for the page that was already
+    /// there.
+    pub async fn click_and_wait(&self, element: &fantoccini::elements::Element) {
+        self.client().execute("window.__casetrail_old_page = true", vec![]).await.expect("mark the page");
+        element.click().await.unwrap_or_else(|e| panic!("cannot click: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let state = self
+                .client()
+                .execute("return [window.__casetrail_old_page === true, document.readyState]", vec![])
+                .await;
+            if let Ok(state) = state {
+                if state[0] == Value::Bool(false) && state[1] == "complete" {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "no new page within 30 s after the click");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Switches to a phone-sized window (390 × 844 CSS pixels).
