@@ -88,6 +88,7 @@ fn split(file: &str) -> Option<(&str, Format)> {
 /// A value of an Open311 answer: text, a boolean, or nothing (empty).
 enum Value {
     Text(String),
+    Int(i64),
     Bool(bool),
     Null,
 }
@@ -126,6 +127,7 @@ fn render(format: Format, root: &str, item: &str, objects: &[Object], status: St
                             .map(|(key, value)| {
                                 let value = match value {
                                     Value::Text(t) => serde_json::Value::String(t.clone()),
+                                    Value::Int(i) => serde_json::Value::from(*i),
                                     Value::Bool(b) => serde_json::Value::Bool(*b),
                                     Value::Null => serde_json::Value::Null,
                                 };
@@ -147,6 +149,9 @@ fn render(format: Format, root: &str, item: &str, objects: &[Object], status: St
                         Value::Text(t) => {
                             let _ = write!(out, "<{key}>{}</{key}>", xml_escape(t));
                         }
+                        Value::Int(i) => {
+                            let _ = write!(out, "<{key}>{i}</{key}>");
+                        }
                         Value::Bool(b) => {
                             let _ = write!(out, "<{key}>{b}</{key}>");
                         }
@@ -167,7 +172,7 @@ fn render(format: Format, root: &str, item: &str, objects: &[Object], status: St
 /// An Open311 error list with the matching HTTP status.
 fn error(format: Format, error: &WebError) -> Response {
     let status = error.status();
-    let object = vec![("code", text(status.as_u16().to_string())), ("description", text(error.to_string()))];
+    let object = vec![("code", Value::Int(i64::from(status.as_u16()))), ("description", text(error.to_string()))];
     render(format, "errors", "error", &[object], status)
 }
 
