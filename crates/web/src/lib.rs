@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod open311;
 pub mod pages;
 pub mod state;
+pub mod webhook;
 pub mod writer;
 
 use anyhow::Context;
