@@ -170,28 +170,10 @@ enum Command {
         #[command(subcommand)]
         action: ApikeyAction,
     },
-    /// Measure registering an appeal over HTTP (durable commit) against a
-    /// bare axum handler, both loaded by wrk in the same run.
-    BenchHttp {
-        /// Seconds of load per target.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Open connections.
-        #[arg(long, default_value_t = 32)]
-        connections: u32,
-        /// wrk threads.
-        #[arg(long, default_value_t = 2)]
-        threads: u32,
-        /// Alternating rounds of both targets (medians are reported).
-        #[arg(long, default_value_t = 3)]
-        rounds: u32,
-        /// Most records per durable transaction (1: no group commit).
-        #[arg(long, default_value_t = 1024)]
-        batch: usize,
-    },
     /// Benchmarks: `bench import` (also `bench` alone) measures the import
     /// path against a bare insert; `bench matching` camt.054 payments
-    /// matched against open charges next to parsing the same files alone.
+    /// matched against open charges next to parsing the same files alone;
+    /// `bench http` appeal registration over HTTP next to a bare handler.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
@@ -225,6 +207,25 @@ enum BenchWhat {
         /// Payments per camt.054 file.
         #[arg(long, default_value_t = 10_000)]
         per_file: u64,
+    },
+    /// Registering an appeal over HTTP (durable commit) against a bare
+    /// axum handler, both loaded by wrk in the same run.
+    Http {
+        /// Seconds of load per target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Open connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+        /// wrk threads.
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
+        /// Alternating rounds of both targets (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Most records per durable transaction (1: no group commit).
+        #[arg(long, default_value_t = 1024)]
+        batch: usize,
     },
 }
 
@@ -471,7 +472,7 @@ fn main() -> ExitCode {
         Command::Apikey { action: ApikeyAction::Revoke { db, key_id, reason } } => {
             commands::apikey_revoke(&db, &key_id, &reason)
         }
-        Command::BenchHttp { seconds, connections, threads, rounds, batch } => {
+        Command::Bench { what: Some(BenchWhat::Http { seconds, connections, threads, rounds, batch }), .. } => {
             bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds, batch })
         }
     };
