@@ -22,8 +22,8 @@ fn ok(args: &[&str], dir: &Path) -> String {
 fn sample(name: &str) -> PathBuf {
     let shared = std::env::var_os("CASETRAIL_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    shared.join("data/standards/camt").join(name)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    shared.join("standards/camt").join(name)
 }
 
 const SWISS_V08: &str =

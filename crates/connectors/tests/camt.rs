@@ -7,12 +7,13 @@ use casetrail_connectors::camt::{self, CamtOptions, CamtSummary};
 use casetrail_connectors::Item;
 use casetrail_exchange::Record;
 
-/// `shared/` lies beside the repository; `CASETRAIL_SHARED` names another.
+/// A copy of the shared samples is kept in `data/standards/` (see its
+/// PROVENANCE.md); `CASETRAIL_SHARED` names another data directory.
 fn samples() -> PathBuf {
     let shared = std::env::var_os("CASETRAIL_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    shared.join("data/standards/camt")
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    shared.join("standards/camt")
 }
 
 fn options(currency: &str) -> CamtOptions {

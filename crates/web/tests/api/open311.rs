@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::helpers::*;
 
-const EXAMPLES: &str = "../../../shared/data/standards/open311/spec-examples";
+const EXAMPLES: &str = "../../data/standards/open311/spec-examples";
 
 /// The field names of a spec example (some examples are not valid JSON:
 /// numbers with leading zeros), read as text.
