@@ -10,6 +10,7 @@
 pub mod field;
 pub mod projector;
 pub mod receipt;
+pub mod testing;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

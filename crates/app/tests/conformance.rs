@@ -3,33 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use casetrail_app::testing::{ledger_at, postgres, sqlite, Backend};
 use casetrail_app::{ImportSummary, Incoming, Ledger};
 use casetrail_exchange::JsonLines;
-use casetrail_ledger::Store;
 use chrono::{TimeZone, Utc};
-use ed25519_dalek::SigningKey;
-
-/// A backend under test; the guard keeps its database alive.
-struct Backend {
-    store: Box<dyn Store>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = casetrail_store_sqlite::SqliteStore::open(&dir.path().join("test.db")).expect("sqlite");
-    Backend { store: Box::new(store), _guard: Box::new(dir) }
-}
-
-fn postgres() -> Backend {
-    let (store, guard) = casetrail_store_postgres::testing::fresh_database();
-    Backend { store: Box::new(store), _guard: Box::new(guard) }
-}
 
 fn ledger(backend: Backend) -> (Ledger, Box<dyn std::any::Any>) {
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let clock = Box::new(|| Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).single().expect("instant"));
-    (Ledger::with_parts(backend.store, key, clock).expect("ledger"), backend._guard)
+    ledger_at(backend, Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).single().expect("instant"))
 }
 
 fn import(ledger: &mut Ledger, source: &str, text: &str) -> ImportSummary {

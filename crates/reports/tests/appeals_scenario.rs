@@ -13,36 +13,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use casetrail_app::testing::{ledger_at, postgres, sqlite, Backend};
 use casetrail_app::{Incoming, Ledger};
 use casetrail_exchange::JsonLines;
-use casetrail_ledger::Store;
 use casetrail_reports::{run, ReportParams};
 use chrono::{NaiveDate, TimeZone, Utc};
-use ed25519_dalek::SigningKey;
 use serde_json::{json, Map, Value};
 
 const SCENARIO: &str = include_str!("data/appeals-scenario.jsonl");
 
-struct Backend {
-    store: Box<dyn Store>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = casetrail_store_sqlite::SqliteStore::open(&dir.path().join("test.db")).expect("sqlite");
-    Backend { store: Box::new(store), _guard: Box::new(dir) }
-}
-
-fn postgres() -> Backend {
-    let (store, guard) = casetrail_store_postgres::testing::fresh_database();
-    Backend { store: Box::new(store), _guard: Box::new(guard) }
-}
-
 fn loaded(backend: Backend) -> (Ledger, Box<dyn std::any::Any>) {
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let clock = Box::new(|| Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).single().expect("instant"));
-    let mut ledger = Ledger::with_parts(backend.store, key, clock).expect("ledger");
+    let (mut ledger, guard) = ledger_at(backend, Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).single().expect("instant"));
     let lines = JsonLines::new(SCENARIO.as_bytes()).map(|line| Incoming::from_raw(line.expect("line")));
     let summary = ledger.import("scenario", lines, |_| {}).expect("import");
     let quarantine = ledger.store().quarantine(true, 10).expect("quarantine");
@@ -53,7 +34,7 @@ fn loaded(backend: Backend) -> (Ledger, Box<dyn std::any::Any>) {
         quarantine.iter().map(|q| &q.entry.reason).collect::<Vec<_>>()
     );
     ledger.verify(|_| {}).unwrap_or_else(|failure| panic!("verify failed: {failure}"));
-    (ledger, backend._guard)
+    (ledger, guard)
 }
 
 fn day(text: &str) -> NaiveDate {

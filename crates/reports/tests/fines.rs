@@ -8,9 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine;
+use casetrail_app::testing::{ledger_at, postgres, sqlite, Backend};
 use casetrail_app::{ImportSummary, Incoming, Ledger};
 use casetrail_exchange::JsonLines;
-use casetrail_ledger::Store;
 use casetrail_reports::ReportParams;
 use chrono::{NaiveDate, TimeZone, Utc};
 use ed25519_dalek::{Signer, SigningKey};
@@ -22,26 +22,8 @@ use serde_json::{json, Value};
 /// changed after signing (a forgery).
 const SCENARIO: &str = include_str!("../../app/tests/data/fines-scenario.jsonl");
 
-struct Backend {
-    store: Box<dyn Store>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = casetrail_store_sqlite::SqliteStore::open(&dir.path().join("test.db")).expect("sqlite");
-    Backend { store: Box::new(store), _guard: Box::new(dir) }
-}
-
-fn postgres() -> Backend {
-    let (store, guard) = casetrail_store_postgres::testing::fresh_database();
-    Backend { store: Box::new(store), _guard: Box::new(guard) }
-}
-
 fn ledger(backend: Backend) -> (Ledger, Box<dyn std::any::Any>) {
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let clock = Box::new(|| Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).single().expect("instant"));
-    (Ledger::with_parts(backend.store, key, clock).expect("ledger"), backend._guard)
+    ledger_at(backend, Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).single().expect("instant"))
 }
 
 fn key(n: &str) -> SigningKey {
