@@ -15,12 +15,23 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 /// The cookie the language switcher sets.
 pub const LANG_COOKIE: &str = "lang";
 
+/// One language's Fluent files: the common words and each area's pages.
+macro_rules! sources {
+    ($lang:literal) => {
+        &[
+            include_str!(concat!("../locales/", $lang, "/common.ftl")),
+            include_str!(concat!("../locales/", $lang, "/admin.ftl")),
+            include_str!(concat!("../locales/", $lang, "/bailiff.ftl")),
+            include_str!(concat!("../locales/", $lang, "/field.ftl")),
+            include_str!(concat!("../locales/", $lang, "/prosecutor.ftl")),
+            include_str!(concat!("../locales/", $lang, "/story.ftl")),
+        ]
+    };
+}
+
 /// The Fluent sources, by language.
-pub const SOURCES: [(Locale, &str); 3] = [
-    (Locale::Kk, include_str!("../locales/kk.ftl")),
-    (Locale::Ru, include_str!("../locales/ru.ftl")),
-    (Locale::En, include_str!("../locales/en.ftl")),
-];
+pub const SOURCES: [(Locale, &[&str]); 3] =
+    [(Locale::Kk, sources!("kk")), (Locale::Ru, sources!("ru")), (Locale::En, sources!("en"))];
 
 pub struct I18n {
     bundles: Vec<(Locale, FluentBundle<FluentResource>)>,
@@ -36,15 +47,17 @@ impl I18n {
     pub fn new() -> Self {
         let bundles = SOURCES
             .iter()
-            .map(|(locale, source)| {
+            .map(|(locale, sources)| {
                 let language: unic_langid::LanguageIdentifier = locale.as_str().parse().unwrap_or_default();
                 let mut bundle = FluentBundle::new_concurrent(vec![language]);
                 // Plain text: no Unicode isolation marks inside HTML.
                 bundle.set_use_isolating(false);
-                // A syntax error keeps the messages that parsed; the
-                // completeness test fails on any.
-                let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, _)| partial);
-                let _ = bundle.add_resource(resource);
+                // A syntax error or a key defined twice keeps the messages
+                // that parsed; the completeness tests fail on either.
+                for source in *sources {
+                    let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, _)| partial);
+                    let _ = bundle.add_resource(resource);
+                }
                 (*locale, bundle)
             })
             .collect();
@@ -167,21 +180,32 @@ pub fn format_date(locale: Locale, date: NaiveDate) -> String {
 mod tests {
     use super::*;
 
+    /// Every message id of one language, failing on a key defined twice.
+    fn ids_of(locale: Locale, sources: &[&str]) -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        for source in sources {
+            for id in message_ids(source).unwrap() {
+                assert!(all.insert(id.clone()), "{locale}: the key {id} is defined twice");
+            }
+        }
+        all
+    }
+
     #[test]
     fn every_key_exists_in_every_language() {
         let sets: Vec<(Locale, BTreeSet<String>)> =
-            SOURCES.iter().map(|(locale, source)| (*locale, message_ids(source).unwrap())).collect();
+            SOURCES.iter().map(|(locale, sources)| (*locale, ids_of(*locale, sources))).collect();
         let all: BTreeSet<String> = sets.iter().flat_map(|(_, ids)| ids.iter().cloned()).collect();
         for (locale, ids) in &sets {
             let missing: Vec<&String> = all.difference(ids).collect();
-            assert!(missing.is_empty(), "{locale}.ftl lacks {missing:?}");
+            assert!(missing.is_empty(), "locales/{locale}/ lacks {missing:?}");
         }
     }
 
     #[test]
     fn every_key_the_templates_and_code_use_exists() {
-        let ids = message_ids(SOURCES[2].1).unwrap();
-        let sources = crate::pages::TRANSLATED_SOURCES;
+        let ids = ids_of(SOURCES[2].0, SOURCES[2].1);
+        let sources = crate::pages::translated_sources();
         let mut used = BTreeSet::new();
         for source in sources {
             let pieces = [".t(\"", ".t_args(\"", ".t_arg(\""].into_iter().flat_map(|call| source.split(call).skip(1));

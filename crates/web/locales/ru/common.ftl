@@ -148,3 +148,7 @@ category-higher_education = Высшее образование
 category-construction = Строительство
 category-transport = Транспорт
 category-economy_and_prices = Экономика и цены
+nav-field = Протоколы
+nav-prosecutor = Надзор
+nav-bailiff = Исполнение
+nav-admin = Администрирование

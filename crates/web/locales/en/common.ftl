@@ -148,3 +148,7 @@ category-higher_education = Higher education
 category-construction = Construction
 category-transport = Transport
 category-economy_and_prices = Economy and prices
+nav-field = Protocols
+nav-prosecutor = Oversight
+nav-bailiff = Enforcement
+nav-admin = Administration

@@ -1,5 +1,7 @@
 //! Server-rendered pages (askama, escaped by default): the citizen's pages
-//! (file, track, fines), sign-in, the officer's queue, the API docs.
+//! (file, track, fines), sign-in, the officer's queue, the API docs here;
+//! each other role's pages in its own module ([`prosecutor`], [`bailiff`],
+//! [`admin`], [`field`]) and the demo's story ([`story`]).
 //!
 //! Every POST form carries a CSRF token: the session's, or for visitors
 //! without a session the `casetrail_csrf` cookie's (double submit). Pages
@@ -26,21 +28,32 @@ use crate::error::WebError;
 use crate::i18n::{format_date, I18n, LANG_COOKIE};
 use crate::state::AppState;
 
+mod admin;
+mod bailiff;
+mod field;
+mod prosecutor;
+mod story;
+
 /// Sources the i18n test scans for the keys they use.
-pub const TRANSLATED_SOURCES: &[&str] = &[
-    include_str!("../templates/base.html"),
-    include_str!("../templates/home.html"),
-    include_str!("../templates/login.html"),
-    include_str!("../templates/file.html"),
-    include_str!("../templates/track.html"),
-    include_str!("../templates/fines.html"),
-    include_str!("../templates/officer.html"),
-    include_str!("../templates/message.html"),
-    include_str!("../templates/docs.html"),
-    include_str!("pages.rs"),
+pub fn translated_sources() -> Vec<&'static str> {
+    [TRANSLATED, admin::TRANSLATED, bailiff::TRANSLATED, field::TRANSLATED, prosecutor::TRANSLATED, story::TRANSLATED]
+        .concat()
+}
+
+const TRANSLATED: &[&str] = &[
+    include_str!("../../templates/base.html"),
+    include_str!("../../templates/home.html"),
+    include_str!("../../templates/login.html"),
+    include_str!("../../templates/file.html"),
+    include_str!("../../templates/track.html"),
+    include_str!("../../templates/fines.html"),
+    include_str!("../../templates/officer.html"),
+    include_str!("../../templates/message.html"),
+    include_str!("../../templates/docs.html"),
+    include_str!("mod.rs"),
 ];
 
-const STYLE: &str = include_str!("../assets/style.css");
+const STYLE: &str = include_str!("../../assets/style.css");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -55,6 +68,23 @@ pub fn routes() -> Router<AppState> {
         .route("/officer", get(officer_page))
         .route("/officer/appeals/{number}/{action}", post(officer_action))
         .route("/api/docs", get(api_docs))
+        .merge(admin::routes())
+        .merge(bailiff::routes())
+        .merge(field::routes())
+        .merge(prosecutor::routes())
+        .merge(story::routes())
+}
+
+/// The page where a role does its main work, and its menu label's key.
+pub fn work_page(role: AccountRole) -> Option<(&'static str, &'static str)> {
+    match role {
+        AccountRole::Officer | AccountRole::AgencyHead => Some(("/officer", "nav-officer")),
+        AccountRole::FieldOfficer => Some(("/field", "nav-field")),
+        AccountRole::Prosecutor | AccountRole::Analyst => Some(("/prosecutor", "nav-prosecutor")),
+        AccountRole::Bailiff => Some(("/bailiff", "nav-bailiff")),
+        AccountRole::Admin => Some(("/admin", "nav-admin")),
+        AccountRole::Citizen | AccountRole::PaymentProvider | AccountRole::Integration => None,
+    }
 }
 
 // ------------------------------------------------------------------ context
@@ -109,7 +139,8 @@ pub struct L<'a> {
     pub tr: Tr<'a>,
     pub account: Option<String>,
     pub role: String,
-    pub officer: bool,
+    /// The signed-in role's work page and its menu label.
+    pub work: Option<(&'static str, String)>,
     pub csrf: String,
     /// The current path, for the language switcher to come back to.
     pub path: String,
@@ -187,10 +218,11 @@ impl Ctx {
             tr: Tr { i18n: &state.i18n, locale: self.locale },
             account: self.principal.as_ref().map(|p| p.id.clone()),
             role: self.principal.as_ref().map(|p| auth::role_name(p.role)).unwrap_or_default(),
-            officer: self
+            work: self
                 .principal
                 .as_ref()
-                .is_some_and(|p| matches!(p.role, AccountRole::Officer | AccountRole::AgencyHead)),
+                .and_then(|p| work_page(p.role))
+                .map(|(href, key)| (href, state.i18n.t(self.locale, key))),
             csrf: self.csrf(),
             path: self.path.clone(),
         }
@@ -439,10 +471,7 @@ async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
     let password = form.get("password").cloned().unwrap_or_default();
     match auth::login(&state, ctx.ip, &login, &password).await {
         Ok((token, session)) => {
-            let target = match session.principal.role {
-                AccountRole::Officer | AccountRole::AgencyHead => "/officer",
-                _ => "/",
-            };
+            let target = work_page(session.principal.role).map_or("/", |(href, _)| href);
             let mut response = Redirect::to(target).into_response();
             let cookie =
                 auth::set_cookie(SESSION_COOKIE, &token, state.config.secure_cookies, Some(auth::SESSION_HOURS * 3600));

@@ -148,3 +148,7 @@ category-higher_education = Жоғары білім
 category-construction = Құрылыс
 category-transport = Көлік
 category-economy_and_prices = Экономика және бағалар
+nav-field = Хаттамалар
+nav-prosecutor = Қадағалау
+nav-bailiff = Орындау
+nav-admin = Әкімшілік

@@ -1,0 +1,1 @@
+# The prosecutor pages.
