@@ -382,6 +382,8 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     let report =
         ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
     eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
+    let accounts = crate::demo_accounts::ensure(&mut ledger, dir)?;
+    crate::demo_accounts::print(&accounts, &format!("http://{listen}/"));
     casetrail_web::serve(ledger, listen, casetrail_web::WebConfig::from_env(listen)?)?;
     Ok(ExitCode::SUCCESS)
 }

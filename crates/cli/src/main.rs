@@ -9,6 +9,7 @@
 mod bench;
 mod bench_http;
 mod commands;
+mod demo_accounts;
 mod field;
 mod receipt;
 
