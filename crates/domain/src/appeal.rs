@@ -81,6 +81,11 @@ pub struct Holding {
     /// The latest date an extension may reach.
     #[serde(default)]
     pub extension_max: NaiveDate,
+    /// The day this body took the appeal into work (`appeal.accepted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_until: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -324,6 +329,7 @@ pub fn appeal_of(record: &Record) -> Option<&str> {
     Some(match record {
         Record::AppealRegistered(r) => r.appeal.as_str(),
         Record::AppealForwarded(r) => r.appeal.as_str(),
+        Record::AppealAccepted(r) => r.appeal.as_str(),
         Record::AppealExtended(r) => r.appeal.as_str(),
         Record::AppealAnswered(r) => r.appeal.as_str(),
         Record::AppealContested(r) => r.appeal.as_str(),
@@ -382,6 +388,19 @@ pub fn decide(state: Option<&AppealState>, event: &Event, seq: u64) -> Result<De
     let mut decision = Decision { state: current.clone(), violations: Vec::new(), cycle: None };
     match &event.record {
         Record::AppealForwarded(forward) => forwarded(current, &mut decision, forward, at, seq)?,
+        Record::AppealAccepted(accepted) => {
+            require_holder(current, &accepted.agency, "agency")?;
+            require_open(current)?;
+            if let Some(on) = current.current().accepted_on {
+                return Err(RuleViolation::new(
+                    "agency",
+                    format!("{} already accepted appeal {} on {on}", accepted.agency, current.appeal),
+                ));
+            }
+            let turn = last_turn(&mut decision.state);
+            turn.accepted_on = Some(day);
+            turn.accepted_seq = Some(seq);
+        }
         Record::AppealExtended(extended) => {
             require_holder(current, &extended.agency, "agency")?;
             require_open(current)?;
@@ -607,6 +626,8 @@ fn open_turn(
         due,
         forward_by,
         extension_max,
+        accepted_on: None,
+        accepted_seq: None,
         extended_until: None,
         extended_on: None,
         extension_seq: None,

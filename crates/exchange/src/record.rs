@@ -132,6 +132,14 @@ pub struct AppealForwarded {
     pub note: Option<String>,
 }
 
+/// The holder took the appeal into work (an officer accepted it from the
+/// queue). It moves no clock: the statutory term runs from receipt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AppealAccepted {
+    pub appeal: Ident,
+    pub agency: AgencySlug,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AppealExtended {
     pub appeal: Ident,
@@ -367,6 +375,7 @@ pub enum Record {
     AgencyRegistered(AgencyRegistered),
     AppealRegistered(AppealRegistered),
     AppealForwarded(AppealForwarded),
+    AppealAccepted(AppealAccepted),
     AppealExtended(AppealExtended),
     AppealAnswered(AppealAnswered),
     AppealContested(AppealContested),
@@ -445,6 +454,7 @@ record_types! {
     "agency.registered" => AgencyRegistered,
     "appeal.registered" => AppealRegistered,
     "appeal.forwarded" => AppealForwarded,
+    "appeal.accepted" => AppealAccepted,
     "appeal.extended" => AppealExtended,
     "appeal.answered" => AppealAnswered,
     "appeal.contested" => AppealContested,

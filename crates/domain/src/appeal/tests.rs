@@ -210,3 +210,27 @@ fn repeats_link_to_the_latest_answer_within_the_window() {
     assert_eq!((link.appeal.as_str(), link.agency.as_str()), ("A-1", "akimat"));
     assert_eq!(thread.repeat_of(rules, day(2026, 6, 9)), None, "91 days later");
 }
+
+fn accept(at: &str, agency: &str) -> Event {
+    event(&format!(r#"{{"type":"appeal.accepted","at":"{at}T11:00:00+05:00","appeal":"A-1","agency":"{agency}"}}"#))
+}
+
+#[test]
+fn accepting_marks_the_turn_and_moves_no_clock() {
+    let registered = apply(None, &event(REGISTERED)).expect("registered");
+    let accepted = apply(Some(&registered), &accept("2026-03-04", "akimat")).expect("accepted");
+    assert_eq!(accepted.current().accepted_on, Some(day(2026, 3, 4)));
+    assert_eq!(accepted.current().statutory_due(), registered.current().statutory_due());
+    // Accepting twice, or by a body that does not hold the appeal, cannot be true.
+    let twice = apply(Some(&accepted), &accept("2026-03-05", "akimat")).expect_err("refused");
+    assert!(twice.reason.contains("already accepted"), "{}", twice.reason);
+    let stranger = apply(Some(&registered), &accept("2026-03-04", "police")).expect_err("refused");
+    assert!(stranger.reason.contains("does not hold"), "{}", stranger.reason);
+    // The receiving body of a forward accepts its own turn afresh.
+    let forwarded = apply(Some(&accepted), &forward("2026-03-05", "akimat", "police")).expect("forwarded");
+    assert_eq!(forwarded.current().accepted_on, None);
+    let again = apply(Some(&forwarded), &accept("2026-03-06", "police")).expect("accepted by the new holder");
+    assert_eq!(again.current().accepted_on, Some(day(2026, 3, 6)));
+    let answered = apply(Some(&again), &answer("2026-03-10", "police")).expect("answered");
+    assert!(apply(Some(&answered), &accept("2026-03-11", "police")).is_err(), "an answered appeal is not accepted");
+}
