@@ -18,8 +18,8 @@ use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_domain::charge::{ChargeState, ChargeStatus};
 use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{
-    AgencySlug, AppealAnswered, AppealExtended, AppealForwarded, AppealKind, AppealRegistered, Channel, ForwardReason,
-    Ident, Outcome as AnswerOutcome, Party, Record,
+    AgencySlug, AppealAccepted, AppealAnswered, AppealExtended, AppealForwarded, AppealKind, AppealRegistered, Channel,
+    ForwardReason, Ident, Outcome as AnswerOutcome, Party, Record,
 };
 use casetrail_types::{Iin, Money, Uin};
 use chrono::NaiveDate;
@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/appeals", post(register_appeal))
         .route("/api/v1/appeals/track", post(track_appeal))
         .route("/api/v1/appeals/{number}", get(appeal_detail))
+        .route("/api/v1/appeals/{number}/accept", post(accept_appeal))
         .route("/api/v1/appeals/{number}/forward", post(forward_appeal))
         .route("/api/v1/appeals/{number}/extend", post(extend_appeal))
         .route("/api/v1/appeals/{number}/answer", post(answer_appeal))
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         register_appeal,
         track_appeal,
         appeal_detail,
+        accept_appeal,
         forward_appeal,
         extend_appeal,
         answer_appeal,
@@ -254,6 +256,8 @@ pub struct QueueItemDto {
     pub forwards: usize,
     pub overdue: bool,
     pub due_soon: bool,
+    /// The day the agency took it into work (absent: not yet accepted).
+    pub accepted_on: Option<NaiveDate>,
     /// Bodies that held it before the current one.
     pub held_before: Vec<String>,
 }
@@ -514,6 +518,7 @@ pub async fn queue(
             forwards: appeal.forwards(),
             overdue: today > due,
             due_soon: today <= due && i64::from(left) <= DUE_SOON_DAYS,
+            accepted_on: appeal.current().accepted_on,
             held_before,
         });
     }
@@ -546,6 +551,25 @@ async fn append_action(state: &AppState, principal: &Principal, record: Record) 
         Outcome::Appended { seq } | Outcome::Duplicate { seq } => Ok(ActionResultDto { seq }),
         Outcome::Quarantined { reason } => Err(WebError::Conflict(reason)),
     }
+}
+
+/// Takes an appeal the principal's agency holds into work (409 when it
+/// was accepted already).
+pub async fn accept(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+) -> Result<ActionResultDto, WebError> {
+    let appeal = held_appeal(state, principal, number, Action::ActOnAppeal).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    if let Some(on) = appeal.current().accepted_on {
+        return Err(WebError::Conflict(format!("{} already accepted appeal {number} on {on}", appeal.holder())));
+    }
+    let record = Record::AppealAccepted(AppealAccepted {
+        appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        agency: appeal.holder().clone(),
+    });
+    append_action(state, principal, record).await
 }
 
 /// Forwards an appeal; refuses (409) a forward back to a body that held
@@ -734,6 +758,18 @@ async fn forward_appeal(
     held_appeal(&state, principal.as_ref(), &number, Action::ActOnAppeal).await?;
     let input: ForwardDto = json_body(&body)?;
     Ok(Json(forward(&state, principal.as_ref(), &number, input).await?))
+}
+
+/// Takes an appeal into work (the holder's officer); moves no clock.
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/accept", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn accept_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+) -> Result<Json<ActionResultDto>, WebError> {
+    Ok(Json(accept(&state, principal.as_ref(), &number).await?))
 }
 
 /// Extends the holder's term.

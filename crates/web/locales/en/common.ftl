@@ -100,6 +100,7 @@ col-actions = Actions
 mark-overdue = overdue
 mark-due-soon = due soon
 action-accept = Accept
+officer-accepted-on = Accepted { $date }
 action-forward = Forward
 action-extend = Extend
 action-answer = Answer

@@ -100,6 +100,7 @@ col-actions = Әрекеттер
 mark-overdue = мерзімі өтті
 mark-due-soon = мерзімі жақын
 action-accept = Қабылдау
+officer-accepted-on = Жұмысқа қабылданды: { $date }
 action-forward = Қайта жіберу
 action-extend = Ұзарту
 action-answer = Жауап беру

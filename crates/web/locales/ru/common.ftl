@@ -100,6 +100,7 @@ col-actions = Действия
 mark-overdue = просрочено
 mark-due-soon = срок скоро
 action-accept = Принять
+officer-accepted-on = Принято в работу { $date }
 action-forward = Перенаправить
 action-extend = Продлить
 action-answer = Ответить

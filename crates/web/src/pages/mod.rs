@@ -694,6 +694,7 @@ async fn officer_action(
             }
             result
         }
+        "accept" => api::accept(&state, principal, &number).await,
         "extend" => {
             let Ok(until) = NaiveDate::parse_from_str(&field(&form, "until"), "%Y-%m-%d") else {
                 return error_page(&state, &ctx, &WebError::BadRequest(String::new()), "/officer");

@@ -18,7 +18,7 @@ fn rule(operation_id: &str) -> Rule {
         "status" | "list_agencies" | "track_appeal" | "fine_lookup" => Rule::Public,
         "register_appeal" => Rule::Roles(&[("citizen", true), ("integration", false), ("officer", false)]),
         "appeal_detail" => Rule::Roles(&[("officer", false), ("agency_head", false), ("prosecutor", false)]),
-        "forward_appeal" | "extend_appeal" | "answer_appeal" | "agency_queue" => {
+        "accept_appeal" | "forward_appeal" | "extend_appeal" | "answer_appeal" | "agency_queue" => {
             Rule::Roles(&[("officer", false), ("agency_head", false)])
         }
         // Reports filter rows by scope instead of refusing.

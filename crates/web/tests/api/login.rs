@@ -111,3 +111,25 @@ fn failed_logins_are_limited_per_ip_and_login() {
         server.post_form("/login", &cookie, &[("csrf", &csrf), ("login", "officer-own"), ("password", PASSWORD)]);
     assert_eq!(other_login.status, 303, "another login from the same address is not blocked");
 }
+
+#[test]
+fn an_officer_accepts_an_appeal_once_and_only_in_its_own_agency() {
+    let server = Server::start();
+    let own = api_key("officer", true);
+    let other = api_key("officer", false);
+    let url = format!("/api/v1/appeals/{AT_AKIMAT_A}/accept");
+    let empty = serde_json::json!({});
+    let refused = server.post_json(&url, Some(&other), &empty);
+    assert_eq!(refused.status, 403, "another agency's officer may not accept it: {}", refused.body);
+    let accepted = server.post_json(&url, Some(&own), &empty);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let again = server.post_json(&url, Some(&own), &empty);
+    assert_eq!(again.status, 409, "accepting twice cannot be true: {}", again.body);
+    assert!(again.body.contains("already accepted"), "{}", again.body);
+    // The queue shows it as taken into work (on the day the server recorded it), due as before.
+    let queue = server.get("/api/v1/agencies/akimat-a/queue", Some(&own));
+    let items: serde_json::Value = serde_json::from_str(&queue.body).unwrap();
+    let item = items.as_array().unwrap().iter().find(|i| i["appeal"] == AT_AKIMAT_A).expect("still in the queue");
+    assert!(item["accepted_on"].is_string(), "{item}");
+    assert_eq!(item["statutory_due"], "2026-03-02", "accepting moves no clock: {item}");
+}
