@@ -1,7 +1,9 @@
 //! Appeal reports, from the appeal projection documents: `wandering`,
-//! `overdue`, `forwards` and `scorecard` (methodology: `docs/ratings.md`).
+//! `overdue`, `forwards`, `scorecard` (methodology: `docs/ratings.md`) and
+//! `trends`.
 
 mod scorecard;
+mod trends;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 use crate::{for_each_doc, ReportError, ReportParams, Table};
 
 pub use scorecard::{scorecard, WEIGHTS};
+pub use trends::trends;
 
 /// Every appeal with two or more forwards or a cycle; with `--from/--to`,
 /// those first registered in the period.

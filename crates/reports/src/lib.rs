@@ -94,6 +94,11 @@ pub const REPORTS: &[Report] = &[
     },
     Report { name: "forwards", summary: "agency-to-agency forwards in the period", compute: appeals::forwards },
     Report {
+        name: "trends",
+        summary: "appeals registered per month by category, region and agency",
+        compute: appeals::trends,
+    },
+    Report {
         name: "enforcement-due",
         summary: "charges a bailiff may receive as of --as-of (the enforcement gate)",
         compute: fines::enforcement_due,
