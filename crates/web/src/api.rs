@@ -120,7 +120,7 @@ pub struct Names {
 }
 
 impl Names {
-    fn of(slug: &str, agencies: &BTreeMap<String, AgencyState>) -> Names {
+    pub fn of(slug: &str, agencies: &BTreeMap<String, AgencyState>) -> Names {
         match agencies.get(slug) {
             Some(a) => Names { kk: a.name.kk.clone(), ru: a.name.ru.clone(), en: a.name.en.clone() },
             None => Names { kk: slug.into(), ru: slug.into(), en: slug.into() },

@@ -33,8 +33,8 @@ async fn status_page_shows_the_ledger_in_every_language() {
         assert_eq!(browser.text("h1").await, "casetrail");
         let text = browser.page_text().await;
         assert!(text.contains(tagline(lang)), "[{lang}] the tagline is missing from:\n{text}");
-        let events = format!("{} events", app.data.events);
-        assert!(text.contains(&events), "[{lang}] the page does not show {events:?}:\n{text}");
+        let events = app.data.events.to_string();
+        assert!(text.contains(&events), "[{lang}] the page does not show the ledger's {events} events:\n{text}");
         let shot = browser.screenshot("status").await;
         eprintln!("screenshot: {}", shot.display());
 

@@ -32,17 +32,25 @@ mod admin;
 mod bailiff;
 mod field;
 mod prosecutor;
+mod receipts;
 mod story;
 
 /// Sources the i18n test scans for the keys they use.
 pub fn translated_sources() -> Vec<&'static str> {
-    [TRANSLATED, admin::TRANSLATED, bailiff::TRANSLATED, field::TRANSLATED, prosecutor::TRANSLATED, story::TRANSLATED]
-        .concat()
+    [
+        TRANSLATED,
+        admin::TRANSLATED,
+        bailiff::TRANSLATED,
+        field::TRANSLATED,
+        prosecutor::TRANSLATED,
+        receipts::TRANSLATED,
+        story::TRANSLATED,
+    ]
+    .concat()
 }
 
 const TRANSLATED: &[&str] = &[
     include_str!("../../templates/base.html"),
-    include_str!("../../templates/home.html"),
     include_str!("../../templates/login.html"),
     include_str!("../../templates/file.html"),
     include_str!("../../templates/track.html"),
@@ -57,7 +65,6 @@ const STYLE: &str = include_str!("../../assets/style.css");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/assets/style.css", get(style))
         .route("/lang/{code}", get(set_lang))
         .route("/login", get(login_page).post(login_post))
@@ -72,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(bailiff::routes())
         .merge(field::routes())
         .merge(prosecutor::routes())
+        .merge(receipts::routes())
         .merge(story::routes())
 }
 
@@ -273,16 +281,6 @@ fn field(form: &HashMap<String, String>, name: &str) -> String {
 // ------------------------------------------------------------------ templates
 
 #[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    l: L<'a>,
-    events: u64,
-    backend: String,
-    root: String,
-    quarantine: u64,
-}
-
-#[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
     l: L<'a>,
@@ -404,31 +402,6 @@ fn agency_options(
 async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLE)
         .into_response()
-}
-
-async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let status = state
-        .read(|store| {
-            let ledger = store.ledger_state()?;
-            Ok((
-                store.backend().to_owned(),
-                ledger.size(),
-                hex::encode(ledger.frontier.root()),
-                store.quarantine_open_count()?,
-            ))
-        })
-        .await;
-    match status {
-        Ok((backend, events, root, quarantine)) => {
-            let page = HomePage { l: ctx.layout(&state), events, backend, root, quarantine };
-            ctx.page(StatusCode::OK, page.render())
-        }
-        Err(error) => {
-            let mut response = error_page(&state, &ctx, &error, "/");
-            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            response
-        }
-    }
 }
 
 #[derive(serde::Deserialize)]
