@@ -816,7 +816,7 @@ async fn agency_queue(
 
 /// A report as one JSON array of flat objects (prosecutors and analysts; rows outside their scope are left out).
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
-    params(("name" = String, Path, description = "scorecard, wandering, overdue, forwards, enforcement-due, paid-but-referred"), ReportQuery),
+    params(("name" = String, Path, description = "scorecard, wandering, overdue, forwards, trends, enforcement-due, paid-but-referred"), ReportQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn report(
@@ -825,9 +825,21 @@ async fn report(
     Path(name): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, WebError> {
-    authorize(principal.as_ref(), Action::RunReport, Target::Anywhere)?;
-    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
-    if !casetrail_reports::names().contains(&name.as_str()) {
+    let (rows, _) = report_rows(&state, principal.as_ref(), &name, &query).await?;
+    Ok(Json(rows.into_iter().map(serde_json::Value::Object).collect()))
+}
+
+/// Runs the report `name` for a prosecutor or an analyst (API and pages):
+/// the rows inside the principal's scope, and the agencies (for names).
+pub async fn report_rows(
+    state: &AppState,
+    principal: Option<&Principal>,
+    name: &str,
+    query: &ReportQuery,
+) -> Result<(Vec<serde_json::Map<String, serde_json::Value>>, BTreeMap<String, AgencyState>), WebError> {
+    authorize(principal, Action::RunReport, Target::Anywhere)?;
+    let Some(principal) = principal.cloned() else { return Err(WebError::Unauthenticated) };
+    if !casetrail_reports::names().contains(&name) {
         return Err(WebError::NotFound(format!(
             "no report {name:?}; available: {}",
             casetrail_reports::names().join(", ")
@@ -840,27 +852,32 @@ async fn report(
     }
     let params =
         casetrail_reports::ReportParams { from: query.from, to: query.to, as_of: query.as_of.unwrap_or(state.today()) };
+    let name = name.to_owned();
     let (table, agencies) = state
         .read(move |store| {
             let table = casetrail_reports::run(&name, store, &params).map_err(WebError::internal)?;
             Ok((table, docs::agencies(store)?))
         })
         .await?;
+    let rows = table.objects().into_iter().filter(|row| row_in_scope(&principal, row, &agencies)).collect();
+    Ok((rows, agencies))
+}
+
+/// The one scope rule of report rows: a row is shown when one of the
+/// agencies it names (`agency`, `holder`, `from`, `to`, `bailiff`, the
+/// `path`) is in the principal's scope, or when it names none.
+pub fn row_in_scope(
+    principal: &Principal,
+    row: &serde_json::Map<String, serde_json::Value>,
+    agencies: &BTreeMap<String, AgencyState>,
+) -> bool {
     let in_scope = |slug: &str| principal.scope.covers(slug, agencies.get(slug).and_then(|a| a.region.as_deref()));
-    let rows = table
-        .objects()
-        .into_iter()
-        .filter(|row| {
-            let slugs: Vec<&str> = ["agency", "holder", "from", "to", "bailiff"]
-                .iter()
-                .filter_map(|column| row.get(*column).and_then(|v| v.as_str()))
-                .chain(row.get("path").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()))
-                .collect();
-            slugs.is_empty() || slugs.iter().any(|slug| in_scope(slug))
-        })
-        .map(serde_json::Value::Object)
+    let slugs: Vec<&str> = ["agency", "holder", "from", "to", "bailiff"]
+        .iter()
+        .filter_map(|column| row.get(*column).and_then(|v| v.as_str()))
+        .chain(row.get("path").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()))
         .collect();
-    Ok(Json(rows))
+    slugs.is_empty() || slugs.iter().any(|slug| in_scope(slug))
 }
 
 /// A fine as its payer sees it: what is owed today and the 50% deadline.
