@@ -53,6 +53,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/fines/lookup", post(fine_lookup))
         .route("/api/v1/fines/{uin}/refer", post(refer_fine))
         .route("/api/v1/quarantine", get(quarantine))
+        .route("/api/v1/admin/accounts", get(admin_accounts).post(admin_create_account))
+        .route("/api/v1/admin/accounts/{account}/disable", post(admin_disable_account))
+        .route("/api/v1/admin/agencies", post(admin_register_agency))
+        .route("/api/v1/admin/devices", get(admin_devices).post(admin_enrol_device))
+        .route("/api/v1/admin/devices/{device}/revoke", post(admin_revoke_device))
+        .route("/api/v1/admin/apikeys", get(admin_api_keys).post(admin_issue_api_key))
+        .route("/api/v1/admin/apikeys/{key_id}/revoke", post(admin_revoke_api_key))
         .route("/api/openapi.json", get(openapi))
 }
 
@@ -73,7 +80,17 @@ pub fn routes() -> Router<AppState> {
         report,
         fine_lookup,
         refer_fine,
-        quarantine
+        quarantine,
+        admin_accounts,
+        admin_create_account,
+        admin_disable_account,
+        admin_register_agency,
+        admin_devices,
+        admin_enrol_device,
+        admin_revoke_device,
+        admin_api_keys,
+        admin_issue_api_key,
+        admin_revoke_api_key,
     ),
     modifiers(&Security)
 )]
@@ -660,6 +677,573 @@ pub async fn fine(state: &AppState, iin: &str, uin: &str) -> Result<FineDto, Web
 
 // ------------------------------------------------------------------ handlers
 
+// ------------------------------------------------------------------ bailiffs
+
+/// A charge due for enforcement, as a bailiff's list shows it.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct DueChargeDto {
+    pub uin: String,
+    pub case: String,
+    /// The payer's IIN or BIN, masked: first 4 and last 2 digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    /// What is still owed, tenge (decimal string).
+    pub owed: String,
+    /// The first day of enforcement.
+    pub due: NaiveDate,
+    /// The agency that imposed the fine.
+    pub agency: String,
+}
+
+/// A referral to this bailiff that was recalled.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct RecallDto {
+    pub uin: String,
+    pub case: String,
+    /// The enforcement document the referral carried.
+    pub document: String,
+    pub referred_on: NaiveDate,
+    pub recalled_on: NaiveDate,
+    /// paid, cancelled or other (recalled by the referring body).
+    pub why: String,
+}
+
+/// An IIN or BIN with all but its first 4 and last 2 digits hidden.
+pub fn mask_number(number: &str) -> String {
+    let count = number.chars().count();
+    number.chars().enumerate().map(|(i, c)| if count > 6 && (i < 4 || i + 2 >= count) { c } else { '•' }).collect()
+}
+
+/// The charges a bailiff may receive today (report `enforcement-due`),
+/// only those imposed by agencies in the bailiff's scope (its chamber's
+/// region); the payer is masked.
+pub async fn enforcement_due(state: &AppState, principal: Option<&Principal>) -> Result<Vec<DueChargeDto>, WebError> {
+    authorize(principal, Action::ReferFine, Target::Anywhere)?;
+    let Some(principal) = principal.cloned() else { return Err(WebError::Unauthenticated) };
+    let params = casetrail_reports::ReportParams { from: None, to: None, as_of: state.today() };
+    state
+        .read(move |store| {
+            let table = casetrail_reports::run("enforcement-due", store, &params).map_err(WebError::internal)?;
+            let agencies = docs::agencies(store)?;
+            let mut rows = Vec::new();
+            for row in table.objects() {
+                let text = |column: &str| row.get(column).and_then(|v| v.as_str()).map(str::to_owned);
+                let Some(uin) = text("uin") else { continue };
+                let Some(agency) = store.doc(kind::CHARGE, &uin)?.and_then(|doc| doc.agency) else { continue };
+                if !principal.scope.covers(&agency, agencies.get(&agency).and_then(|a| a.region.as_deref())) {
+                    continue;
+                }
+                let due = text("due")
+                    .and_then(|day| NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok())
+                    .ok_or_else(|| WebError::internal("the enforcement-due report has no due day"))?;
+                rows.push(DueChargeDto {
+                    uin,
+                    case: text("case").unwrap_or_default(),
+                    payer: text("payer").map(|payer| mask_number(&payer)),
+                    owed: text("amount_kzt").unwrap_or_default(),
+                    due,
+                    agency,
+                });
+                if rows.len() >= LIST_ROWS_MAX {
+                    break;
+                }
+            }
+            Ok(rows)
+        })
+        .await
+}
+
+/// Referrals to the principal's own chamber that were recalled, newest first.
+pub async fn recalls(state: &AppState, principal: Option<&Principal>) -> Result<Vec<RecallDto>, WebError> {
+    authorize(principal, Action::ReferFine, Target::Anywhere)?;
+    let Some(bailiff) = principal.and_then(|p| p.agency.clone()) else {
+        return Err(WebError::Forbidden("this account has no agency".into()));
+    };
+    let mine = bailiff.clone();
+    let charges = state
+        .read(move |store| {
+            docs::scan::<ChargeState>(store, kind::CHARGE, |charge| {
+                charge.referrals.iter().any(|r| r.bailiff == mine && r.recalled_at.is_some())
+            })
+        })
+        .await?;
+    let mut out = Vec::new();
+    for charge in &charges {
+        for referral in charge.referrals.iter().filter(|r| r.bailiff == bailiff) {
+            let Some(recalled) = referral.recalled_at else { continue };
+            let why = if charge.cancelled_at.is_some_and(|at| at <= recalled) {
+                "cancelled"
+            } else if charge.covered_at(recalled) {
+                "paid"
+            } else {
+                "other"
+            };
+            out.push((
+                recalled,
+                RecallDto {
+                    uin: charge.uin.clone(),
+                    case: charge.case.clone(),
+                    document: referral.document.clone(),
+                    referred_on: casetrail_types::time::local_date(referral.at),
+                    recalled_on: casetrail_types::time::local_date(recalled),
+                    why: why.to_owned(),
+                },
+            ));
+        }
+    }
+    out.sort_by(|a, b| (b.0, &a.1.uin).cmp(&(a.0, &b.1.uin)));
+    Ok(out.into_iter().take(LIST_ROWS_MAX).map(|(_, recall)| recall).collect())
+}
+
+/// Checks that the principal may refer this charge: a bailiff, and the
+/// charge's agency in its scope (an unknown charge is left to the gate).
+/// Returns the UIN in its canonical form.
+pub async fn referable(state: &AppState, principal: Option<&Principal>, uin: &str) -> Result<String, WebError> {
+    authorize(principal, Action::ReferFine, Target::Anywhere)?;
+    let parsed = Uin::parse(uin.trim()).map_err(|error| WebError::BadRequest(format!("`uin`: {error}")))?.to_string();
+    let key = parsed.clone();
+    let (doc, agencies) = state.read(move |store| Ok((store.doc(kind::CHARGE, &key)?, docs::agencies(store)?))).await?;
+    if let Some(doc) = doc {
+        let slug = doc.agency.unwrap_or_default();
+        let region = agencies.get(&slug).and_then(|a| a.region.as_deref());
+        authorize(principal, Action::ReferFine, Target::Agency { slug: &slug, region })?;
+    }
+    Ok(parsed)
+}
+
+/// Refers a charge to the principal's chamber through the enforcement gate
+/// (`Ledger::refer`); a refusal is a 409 with the gate's reason.
+pub async fn refer(
+    state: &AppState,
+    principal: Option<&Principal>,
+    uin: &str,
+    document: &str,
+) -> Result<ActionResultDto, WebError> {
+    let uin = referable(state, principal, uin).await?;
+    let Some(bailiff) = principal.and_then(|p| p.agency.clone()) else {
+        return Err(WebError::Forbidden("this account has no agency".into()));
+    };
+    let document = document.to_owned();
+    let seq = state
+        .with_ledger(move |ledger| match ledger.refer(&uin, &bailiff, &document) {
+            Ok(seq) => Ok(seq),
+            Err(casetrail_app::projector::ReferError::Refused { reason, .. }) => Err(WebError::Conflict(reason)),
+            Err(casetrail_app::projector::ReferError::Invalid(reason)) => Err(WebError::BadRequest(reason)),
+            Err(casetrail_app::projector::ReferError::App(error)) => Err(WebError::internal(error)),
+        })
+        .await?;
+    Ok(ActionResultDto { seq })
+}
+
+// ------------------------------------------------------------------ administration
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct AccountDto {
+    pub account: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct NewAccountDto {
+    pub account: String,
+    /// citizen, officer, agency_head, field_officer, prosecutor, analyst, bailiff, payment_provider, integration, admin
+    pub role: String,
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// The initial password (at least 10 characters): hashed with Argon2id before it is recorded, never stored or echoed.
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct ReasonDto {
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct NewAgencyDto {
+    pub agency: String,
+    pub name: Names,
+    /// ministry, akimat, police, prosecutor, court, bailiff, other
+    pub kind: String,
+    /// The KATO code of its region (9 digits).
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct DeviceDto {
+    pub device: String,
+    pub agency: String,
+    /// Ed25519 public key, standard base64.
+    pub public_key: String,
+    pub enrolled_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct NewDeviceDto {
+    pub device: String,
+    pub agency: String,
+    /// Ed25519 public key: 32 bytes in standard base64.
+    pub public_key: String,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct ApiKeyDto {
+    pub key_id: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// The payment provider or connector the key speaks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    pub issued_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct NewApiKeyDto {
+    pub role: String,
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// The payment provider or connector the key speaks for.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// A new API key: `key` is shown this once and never again.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct IssuedKeyDto {
+    pub key_id: String,
+    /// What the client sends after `Bearer `: `<key_id>.<secret>`.
+    pub key: String,
+    pub seq: u64,
+}
+
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&casetrail_types::time::kz_offset_at(at)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// The administrator's check: role admin (scope all).
+fn administer(principal: Option<&Principal>) -> Result<&Principal, WebError> {
+    authorize(principal, Action::Administer, Target::Anywhere)?;
+    principal.ok_or(WebError::Unauthenticated)
+}
+
+/// Appends an administrative record under `admin:<login>`; a record the
+/// rules refuse (a duplicate, an unknown id) is a 409 with the reason.
+async fn append_admin(state: &AppState, principal: &Principal, record: Record) -> Result<ActionResultDto, WebError> {
+    match state.append(&format!("admin:{}", principal.id), record).await? {
+        Outcome::Appended { seq } | Outcome::Duplicate { seq } => Ok(ActionResultDto { seq }),
+        Outcome::Quarantined { reason } => Err(WebError::Conflict(reason)),
+    }
+}
+
+/// A registered agency's slug, or 400.
+async fn known_agency(state: &AppState, field: &str, slug: &str) -> Result<AgencySlug, WebError> {
+    let parsed = AgencySlug::parse(slug.trim()).map_err(|e| WebError::BadRequest(format!("`{field}`: {e}")))?;
+    let key = parsed.to_string();
+    match state.read(move |store| docs::agency(store, &key)).await? {
+        Some(_) => Ok(parsed),
+        None => Err(WebError::BadRequest(format!("`{field}`: no agency {slug:?} is registered"))),
+    }
+}
+
+async fn optional_agency(state: &AppState, slug: Option<&str>) -> Result<Option<AgencySlug>, WebError> {
+    match slug.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(slug) => Ok(Some(known_agency(state, "agency", slug).await?)),
+        None => Ok(None),
+    }
+}
+
+fn parse_role_field(text: &str) -> Result<casetrail_exchange::AccountRole, WebError> {
+    crate::auth::parse_role(text.trim()).ok_or_else(|| WebError::BadRequest(format!("`role`: {text:?} is not a role")))
+}
+
+pub async fn accounts(state: &AppState, principal: Option<&Principal>) -> Result<Vec<AccountDto>, WebError> {
+    administer(principal)?;
+    let accounts = state
+        .read(|store| docs::scan::<casetrail_app::projector::AccountState>(store, kind::ACCOUNT, |_| true))
+        .await?;
+    Ok(accounts
+        .into_iter()
+        .take(LIST_ROWS_MAX)
+        .map(|a| AccountDto {
+            account: a.account,
+            role: crate::auth::role_name(a.role),
+            agency: a.agency,
+            created_at: rfc3339(a.created_at),
+            disabled_at: a.disabled_at.map(rfc3339),
+        })
+        .collect())
+}
+
+/// Creates an account; the password is hashed (Argon2id) before the record
+/// is built, so only the hash is ever recorded.
+pub async fn create_account(
+    state: &AppState,
+    principal: Option<&Principal>,
+    input: NewAccountDto,
+) -> Result<ActionResultDto, WebError> {
+    let principal = administer(principal)?;
+    let account = Ident::parse(input.account.trim())
+        .ok()
+        .filter(|_| !input.account.trim().contains(char::is_whitespace))
+        .ok_or_else(|| WebError::BadRequest("`account`: a login without spaces".into()))?;
+    let role = parse_role_field(&input.role)?;
+    let agency = optional_agency(state, input.agency.as_deref()).await?;
+    if input.password.chars().count() < crate::auth::PASSWORD_CHARS_MIN {
+        return Err(WebError::BadRequest(format!(
+            "`password`: at least {} characters",
+            crate::auth::PASSWORD_CHARS_MIN
+        )));
+    }
+    let key = account.to_string();
+    let existing: Option<casetrail_app::projector::AccountState> =
+        state.read(move |store| docs::load(store, kind::ACCOUNT, &key)).await?;
+    if existing.is_some_and(|a| a.disabled_at.is_none()) {
+        return Err(WebError::Conflict(format!("account {account} already exists")));
+    }
+    let password = input.password;
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(WebError::internal)?
+        .map_err(WebError::internal)?;
+    let record = Record::AccountCreated(casetrail_exchange::AccountCreated { account, role, agency, password_hash });
+    append_admin(state, principal, record).await
+}
+
+pub async fn disable_account(
+    state: &AppState,
+    principal: Option<&Principal>,
+    account: &str,
+    input: ReasonDto,
+) -> Result<ActionResultDto, WebError> {
+    let principal = administer(principal)?;
+    if input.reason.trim().is_empty() {
+        return Err(WebError::BadRequest("`reason` is required".into()));
+    }
+    let key = account.to_owned();
+    let existing: Option<casetrail_app::projector::AccountState> =
+        state.read(move |store| docs::load(store, kind::ACCOUNT, &key)).await?;
+    match existing {
+        None => return Err(WebError::NotFound(format!("no account {account}"))),
+        Some(a) if a.disabled_at.is_some() => {
+            return Err(WebError::Conflict(format!("account {account} is already disabled")))
+        }
+        Some(_) => {}
+    }
+    let record = Record::AccountDisabled(casetrail_exchange::AccountDisabled {
+        account: Ident::parse(account).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        reason: input.reason.trim().to_owned(),
+    });
+    append_admin(state, principal, record).await
+}
+
+pub async fn register_agency(
+    state: &AppState,
+    principal: Option<&Principal>,
+    input: NewAgencyDto,
+) -> Result<ActionResultDto, WebError> {
+    let principal = administer(principal)?;
+    let agency = AgencySlug::parse(input.agency.trim()).map_err(|e| WebError::BadRequest(format!("`agency`: {e}")))?;
+    let names = [&input.name.kk, &input.name.ru, &input.name.en];
+    if names.iter().any(|name| name.trim().is_empty()) {
+        return Err(WebError::BadRequest("`name`: a name in kk, ru and en is required".into()));
+    }
+    let region = match input.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(code) => {
+            Some(casetrail_types::Kato::parse(code).map_err(|e| WebError::BadRequest(format!("`region`: {e}")))?)
+        }
+        None => None,
+    };
+    let parent = optional_agency(state, input.parent.as_deref()).await?;
+    let record = Record::AgencyRegistered(casetrail_exchange::AgencyRegistered {
+        agency,
+        name: casetrail_exchange::LocalizedName {
+            kk: input.name.kk.trim().to_owned(),
+            ru: input.name.ru.trim().to_owned(),
+            en: input.name.en.trim().to_owned(),
+        },
+        kind: parse_enum("kind", input.kind.trim())?,
+        region,
+        parent,
+    });
+    append_admin(state, principal, record).await
+}
+
+pub async fn devices(state: &AppState, principal: Option<&Principal>) -> Result<Vec<DeviceDto>, WebError> {
+    administer(principal)?;
+    let mut devices = state
+        .read(|store| docs::scan::<casetrail_domain::registry::DeviceState>(store, kind::DEVICE, |_| true))
+        .await?;
+    devices.sort_by(|a, b| (&a.agency, &a.device).cmp(&(&b.agency, &b.device)));
+    Ok(devices
+        .into_iter()
+        .take(LIST_ROWS_MAX)
+        .map(|d| DeviceDto {
+            device: d.device,
+            agency: d.agency,
+            public_key: d.public_key,
+            enrolled_at: rfc3339(d.enrolled_at),
+            revoked_at: d.revoked_at.map(rfc3339),
+        })
+        .collect())
+}
+
+/// Enrols a field device; its public key must be 32 bytes of Ed25519 in
+/// standard base64.
+pub async fn enrol_device(
+    state: &AppState,
+    principal: Option<&Principal>,
+    input: NewDeviceDto,
+) -> Result<ActionResultDto, WebError> {
+    use base64::Engine;
+    let principal = administer(principal)?;
+    let device = Ident::parse(input.device.trim()).map_err(|e| WebError::BadRequest(format!("`device`: {e}")))?;
+    let agency = known_agency(state, "agency", &input.agency).await?;
+    let public_key = input.public_key.trim().to_owned();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&public_key)
+        .map_err(|_| WebError::BadRequest("`public_key`: not standard base64".into()))?;
+    let _: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+        WebError::BadRequest(format!("`public_key`: {} bytes, an Ed25519 key has 32", b.len()))
+    })?;
+    let key = device.to_string();
+    let existing: Option<casetrail_domain::registry::DeviceState> =
+        state.read(move |store| docs::load(store, kind::DEVICE, &key)).await?;
+    if existing.is_some() {
+        return Err(WebError::Conflict(format!(
+            "device {device} is already enrolled; enrol a replacement under a new id"
+        )));
+    }
+    let record = Record::DeviceEnrolled(casetrail_exchange::DeviceEnrolled { device, agency, public_key });
+    append_admin(state, principal, record).await
+}
+
+pub async fn revoke_device(
+    state: &AppState,
+    principal: Option<&Principal>,
+    device: &str,
+    input: ReasonDto,
+) -> Result<ActionResultDto, WebError> {
+    let principal = administer(principal)?;
+    if input.reason.trim().is_empty() {
+        return Err(WebError::BadRequest("`reason` is required".into()));
+    }
+    let key = device.to_owned();
+    let existing: Option<casetrail_domain::registry::DeviceState> =
+        state.read(move |store| docs::load(store, kind::DEVICE, &key)).await?;
+    let Some(existing) = existing else { return Err(WebError::NotFound(format!("no device {device}"))) };
+    if existing.revoked_at.is_some() {
+        return Err(WebError::Conflict(format!("device {device} is already revoked")));
+    }
+    let record = Record::DeviceRevoked(casetrail_exchange::DeviceRevoked {
+        device: Ident::parse(device).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        agency: AgencySlug::parse(&existing.agency).map_err(WebError::internal)?,
+        reason: input.reason.trim().to_owned(),
+    });
+    append_admin(state, principal, record).await
+}
+
+pub async fn api_keys(state: &AppState, principal: Option<&Principal>) -> Result<Vec<ApiKeyDto>, WebError> {
+    administer(principal)?;
+    let keys =
+        state.read(|store| docs::scan::<casetrail_app::projector::ApiKeyState>(store, kind::APIKEY, |_| true)).await?;
+    Ok(keys
+        .into_iter()
+        .take(LIST_ROWS_MAX)
+        .map(|k| ApiKeyDto {
+            key_id: k.key_id,
+            role: crate::auth::role_name(k.role),
+            agency: k.agency,
+            provider: k.provider,
+            issued_at: rfc3339(k.issued_at),
+            revoked_at: k.revoked_at.map(rfc3339),
+        })
+        .collect())
+}
+
+/// Issues an API key: 32 random bytes of secret, only its SHA-256 recorded;
+/// the key is returned this once.
+pub async fn issue_api_key(
+    state: &AppState,
+    principal: Option<&Principal>,
+    input: NewApiKeyDto,
+) -> Result<IssuedKeyDto, WebError> {
+    let principal = administer(principal)?;
+    let role = parse_role_field(&input.role)?;
+    let agency = optional_agency(state, input.agency.as_deref()).await?;
+    let provider = match input.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(name) => Some(Ident::parse(name).map_err(|e| WebError::BadRequest(format!("`provider`: {e}")))?),
+        None => None,
+    };
+    let key = crate::auth::NewApiKey::generate().map_err(WebError::internal)?;
+    let record = Record::ApiKeyIssued(casetrail_exchange::ApiKeyIssued {
+        key_id: Ident::parse(&key.key_id).map_err(WebError::internal)?,
+        role,
+        agency,
+        provider,
+        secret_hash: key.secret_hash.clone(),
+    });
+    let done = append_admin(state, principal, record).await?;
+    Ok(IssuedKeyDto { key_id: key.key_id.clone(), key: key.bearer(), seq: done.seq })
+}
+
+pub async fn revoke_api_key(
+    state: &AppState,
+    principal: Option<&Principal>,
+    key_id: &str,
+    input: ReasonDto,
+) -> Result<ActionResultDto, WebError> {
+    let principal = administer(principal)?;
+    if input.reason.trim().is_empty() {
+        return Err(WebError::BadRequest("`reason` is required".into()));
+    }
+    let key = key_id.to_owned();
+    let existing: Option<casetrail_app::projector::ApiKeyState> =
+        state.read(move |store| docs::load(store, kind::APIKEY, &key)).await?;
+    match existing {
+        None => return Err(WebError::NotFound(format!("no API key {key_id}"))),
+        Some(k) if k.revoked_at.is_some() => {
+            return Err(WebError::Conflict(format!("API key {key_id} is already revoked")))
+        }
+        Some(_) => {}
+    }
+    let record = Record::ApiKeyRevoked(casetrail_exchange::ApiKeyRevoked {
+        key_id: Ident::parse(key_id).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        reason: input.reason.trim().to_owned(),
+    });
+    append_admin(state, principal, record).await
+}
+
+/// Open quarantine entries: source, line, field and reason, never the raw
+/// bytes (which may hold personal data).
+pub async fn quarantine_list(state: &AppState, principal: Option<&Principal>) -> Result<Vec<QuarantineDto>, WebError> {
+    authorize(principal, Action::ReadQuarantine, Target::Anywhere)?;
+    let entries = state.read(|store| Ok(store.quarantine(true, LIST_ROWS_MAX)?)).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| QuarantineDto {
+            id: e.id,
+            source: e.entry.source,
+            line: e.entry.line,
+            field: e.entry.field,
+            reason: e.entry.reason,
+            received_at: e.entry.received_at.to_rfc3339(),
+        })
+        .collect())
+}
+
 /// The ledger's size and root.
 #[utoipa::path(get, path = "/api/v1/status", tag = "public", responses((status = 200, body = StatusDto)))]
 async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, WebError> {
@@ -889,7 +1473,7 @@ async fn fine_lookup(State(state): State<AppState>, body: Bytes) -> Result<Json<
     Ok(Json(fine(&state, &input.iin, &input.uin).await?))
 }
 
-/// Refers a charge to the calling bailiff through the enforcement gate (409 with the reason when refused).
+/// Refers a charge to the calling bailiff's chamber through the enforcement gate (charges of its region only; 409 with the reason when refused).
 #[utoipa::path(post, path = "/api/v1/fines/{uin}/refer", tag = "fines", params(("uin" = String, Path, description = "the charge's 20-digit UIN")),
     request_body = ReferDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -899,21 +1483,9 @@ async fn refer_fine(
     Path(uin): Path<String>,
     body: Bytes,
 ) -> Result<Json<ActionResultDto>, WebError> {
-    authorize(principal.as_ref(), Action::ReferFine, Target::Anywhere)?;
-    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
-    let Some(bailiff) = principal.agency.clone() else {
-        return Err(WebError::Forbidden("this account has no agency".into()));
-    };
+    referable(&state, principal.as_ref(), &uin).await?;
     let input: ReferDto = json_body(&body)?;
-    let seq = state
-        .with_ledger(move |ledger| match ledger.refer(&uin, &bailiff, &input.document) {
-            Ok(seq) => Ok(seq),
-            Err(casetrail_app::projector::ReferError::Refused { reason, .. }) => Err(WebError::Conflict(reason)),
-            Err(casetrail_app::projector::ReferError::Invalid(reason)) => Err(WebError::BadRequest(reason)),
-            Err(casetrail_app::projector::ReferError::App(error)) => Err(WebError::internal(error)),
-        })
-        .await?;
-    Ok(Json(ActionResultDto { seq }))
+    Ok(Json(refer(&state, principal.as_ref(), &uin, &input.document).await?))
 }
 
 /// Open quarantine entries (administrators).
@@ -923,19 +1495,143 @@ async fn quarantine(
     State(state): State<AppState>,
     Auth(principal, _): Auth,
 ) -> Result<Json<Vec<QuarantineDto>>, WebError> {
-    authorize(principal.as_ref(), Action::ReadQuarantine, Target::Anywhere)?;
-    let entries = state.read(|store| Ok(store.quarantine(true, LIST_ROWS_MAX)?)).await?;
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|e| QuarantineDto {
-                id: e.id,
-                source: e.entry.source,
-                line: e.entry.line,
-                field: e.entry.field,
-                reason: e.entry.reason,
-                received_at: e.entry.received_at.to_rfc3339(),
-            })
-            .collect(),
-    ))
+    Ok(Json(quarantine_list(&state, principal.as_ref()).await?))
+}
+
+/// Every account (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "admin", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<AccountDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn admin_accounts(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<AccountDto>>, WebError> {
+    Ok(Json(accounts(&state, principal.as_ref()).await?))
+}
+
+/// Creates an account; the password is hashed with Argon2id before it is recorded (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/accounts", tag = "admin", request_body = NewAccountDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_create_account(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    administer(principal.as_ref())?;
+    let input: NewAccountDto = json_body(&body)?;
+    let done = create_account(&state, principal.as_ref(), input).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Disables an account: it can no longer sign in (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{account}/disable", tag = "admin",
+    params(("account" = String, Path, description = "login")), request_body = ReasonDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_disable_account(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(account): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    administer(principal.as_ref())?;
+    let input: ReasonDto = json_body(&body)?;
+    Ok(Json(disable_account(&state, principal.as_ref(), &account, input).await?))
+}
+
+/// Registers an agency, or renames one (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/agencies", tag = "admin", request_body = NewAgencyDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_register_agency(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    administer(principal.as_ref())?;
+    let input: NewAgencyDto = json_body(&body)?;
+    let done = register_agency(&state, principal.as_ref(), input).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Every enrolled field device, by agency (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/devices", tag = "admin", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<DeviceDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn admin_devices(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<DeviceDto>>, WebError> {
+    Ok(Json(devices(&state, principal.as_ref()).await?))
+}
+
+/// Enrols a field device with its Ed25519 public key (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/devices", tag = "admin", request_body = NewDeviceDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_enrol_device(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    administer(principal.as_ref())?;
+    let input: NewDeviceDto = json_body(&body)?;
+    let done = enrol_device(&state, principal.as_ref(), input).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Revokes a field device: its later signatures are refused (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/devices/{device}/revoke", tag = "admin",
+    params(("device" = String, Path, description = "device id")), request_body = ReasonDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_revoke_device(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(device): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    administer(principal.as_ref())?;
+    let input: ReasonDto = json_body(&body)?;
+    Ok(Json(revoke_device(&state, principal.as_ref(), &device, input).await?))
+}
+
+/// Every API key (never a secret) (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/apikeys", tag = "admin", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<ApiKeyDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn admin_api_keys(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<ApiKeyDto>>, WebError> {
+    Ok(Json(api_keys(&state, principal.as_ref()).await?))
+}
+
+/// Issues an API key for a connector or a payment provider; the key is in this answer only (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/apikeys", tag = "admin", request_body = NewApiKeyDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, body = IssuedKeyDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_issue_api_key(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    administer(principal.as_ref())?;
+    let input: NewApiKeyDto = json_body(&body)?;
+    let issued = issue_api_key(&state, principal.as_ref(), input).await?;
+    Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+/// Revokes an API key: it is refused from then on (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/apikeys/{key_id}/revoke", tag = "admin",
+    params(("key_id" = String, Path, description = "the key's id (before the dot)")), request_body = ReasonDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn admin_revoke_api_key(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(key_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    administer(principal.as_ref())?;
+    let input: ReasonDto = json_body(&body)?;
+    Ok(Json(revoke_api_key(&state, principal.as_ref(), &key_id, input).await?))
 }

@@ -137,6 +137,14 @@ impl Scope {
                 }
             }
             (AccountRole::Analyst, None) => Scope::All,
+            // A private bailiff enforces within the region (two KATO digits)
+            // of the chamber it works for: it sees and takes only charges
+            // imposed by agencies of that region. A chamber without a region
+            // (the republican chamber) enforces nothing itself.
+            (AccountRole::Bailiff, Some(chamber)) => match &chamber.region {
+                Some(region) if region.len() >= 2 => Scope::Region(region[..2].to_owned()),
+                _ => Scope::Nothing,
+            },
             (AccountRole::Prosecutor, _) => Scope::Nothing,
             (_, Some(agency)) => Scope::Agency(agency.agency.clone()),
             (_, None) => Scope::Nothing,
@@ -171,6 +179,8 @@ pub enum Action {
     RunReport,
     ReferFine,
     ReadQuarantine,
+    /// Accounts, agencies, devices and API keys (administrators).
+    Administer,
 }
 
 impl Action {
@@ -188,6 +198,7 @@ impl Action {
             Action::ReadQuarantine => &[Admin],
         }
     }
+            Action::Administer => &[Admin],
 
     /// Whether the role's scope limits where it may act (a citizen may
     /// file with any agency).

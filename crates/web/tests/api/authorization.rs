@@ -23,9 +23,19 @@ fn rule(operation_id: &str) -> Rule {
         }
         // Reports filter rows by scope instead of refusing.
         "report" => Rule::Roles(&[("prosecutor", true), ("analyst", true)]),
-        // A bailiff refers to itself.
-        "refer_fine" => Rule::Roles(&[("bailiff", true)]),
-        "quarantine" => Rule::Roles(&[("admin", true)]),
+        // A bailiff refers to its own chamber, and only charges of its region.
+        "refer_fine" => Rule::Roles(&[("bailiff", false)]),
+        "quarantine"
+        | "admin_accounts"
+        | "admin_create_account"
+        | "admin_disable_account"
+        | "admin_register_agency"
+        | "admin_devices"
+        | "admin_enrol_device"
+        | "admin_revoke_device"
+        | "admin_api_keys"
+        | "admin_issue_api_key"
+        | "admin_revoke_api_key" => Rule::Roles(&[("admin", true)]),
         other => panic!("operation {other} has no expected rule: add it to this test"),
     }
 }
@@ -38,6 +48,9 @@ fn concrete(path: &str) -> String {
 }
 
 fn body(operation_id: &str) -> serde_json::Value {
+        .replace("{account}", "officer-own")
+        .replace("{device}", "tab-1")
+        .replace("{key_id}", "k-citizen-own")
     match operation_id {
         "register_appeal" => {
             serde_json::json!({"agency": "akimat-a", "category": "roads", "applicant": {"iin": iin(9)}})

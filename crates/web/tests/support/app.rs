@@ -37,6 +37,9 @@ pub struct Dataset {
     pub forwards: BTreeMap<(String, String), u64>,
     /// Appeals registered by (category, `YYYY-MM`).
     pub by_category_month: BTreeMap<(String, String), u64>,
+    /// UINs the simulated city recalled (`fine.recalled`) → the bailiff
+    /// they had been referred to.
+    pub recalled: BTreeMap<String, String>,
 }
 
 impl Dataset {
@@ -142,6 +145,8 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
                     .map(|names| {
                         names.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
                     })
+    let mut referred: BTreeMap<String, String> = BTreeMap::new();
+    let mut recalled = BTreeMap::new();
                     .unwrap_or_default();
                 agencies.insert(text("agency"), names);
             }
@@ -172,6 +177,14 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
         .fold(None::<(&String, &Vec<(String, String, String)>)>, |best, (appeal, path)| match best {
             Some((_, best_path)) if best_path.len() >= path.len() => best,
             _ => Some((appeal, path)),
+            Some("fine.referred") => {
+                referred.insert(text("uin"), text("bailiff"));
+            }
+            Some("fine.recalled") => {
+                if let Some(bailiff) = referred.get(&text("uin")) {
+                    recalled.insert(text("uin"), bailiff.clone());
+                }
+            }
         })
         .map(|(appeal, path)| ForwardedAppeal {
             appeal: appeal.clone(),
@@ -180,7 +193,7 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
             received: path.iter().map(|(_, at, _)| at.clone()).collect(),
             reasons: path.iter().skip(1).map(|(_, _, reason)| reason.clone()).collect(),
         });
-    Dataset { events, wandering, agencies, forwards, by_category_month }
+    Dataset { events, wandering, agencies, forwards, by_category_month, recalled }
 }
 
 /// An `account.created` line (source `admin`) for a person who signs in.
