@@ -281,10 +281,11 @@ async fn citizen_tracks_an_appeal_in_every_language() {
     }
 }
 
-/// An agency officer signs in, finds a new appeal in the agency's queue and
-/// forwards it to the competent body with a reason; it leaves the queue.
+/// An agency officer signs in, finds a new appeal in the agency's queue,
+/// accepts it, then forwards it to the competent body with a reason; it
+/// leaves the queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn officer_forwards_an_appeal_from_the_queue_in_every_language() {
+async fn officer_accepts_and_forwards_an_appeal_from_the_queue_in_every_language() {
     use support::app::{account, appeal};
 
     // The holder and the receiver of the city's most-forwarded appeal: two
@@ -311,6 +312,19 @@ async fn officer_forwards_an_appeal_from_the_queue_in_every_language() {
         assert!(heading.contains(&holder_name), "[{lang}] the queue is {holder_name}'s: {heading}");
         let row = browser.row(&number).await.unwrap_or_else(|| panic!("[{lang}] {number} is not in the queue"));
         browser.screenshot("officer-queue").await;
+
+        // Accept: the row's button takes it into work; the row then says so.
+        let accept = row.find(fantoccini::Locator::Css("form[action$='/accept'] [type=submit]")).await.unwrap();
+        browser.click_and_wait(&accept).await;
+        let row = browser.row(&number).await.unwrap_or_else(|| panic!("[{lang}] {number} left the queue on accept"));
+        assert!(
+            row.find(fantoccini::Locator::Css("p.accepted")).await.is_ok(),
+            "[{lang}] {number} is not marked accepted"
+        );
+        assert!(
+            row.find(fantoccini::Locator::Css("form[action$='/accept']")).await.is_err(),
+            "[{lang}] an accepted appeal still offers Accept"
+        );
 
         // Forward: open the row's forward form, choose the receiver and the
         // reason, send.

@@ -4,7 +4,8 @@
 //! today's signed tree head with a consistency proof — so the answer says
 //! both "this record was in the ledger" and "nobody has rewritten it since".
 //!
-//! The check runs on the server for convenience; the receipt format and
+//! The pasted receipt is not shown back (it holds the record, which may
+//! name a person). The check runs on the server for convenience; the receipt format and
 //! proofs are RFC 9162, so any independent tool gives the same answer
 //! (docs/receipts.md).
 
@@ -44,14 +45,13 @@ struct Checked {
 #[template(path = "receipt.html")]
 struct ReceiptPage<'a> {
     l: L<'a>,
-    pasted: String,
     checked: Option<Checked>,
     /// The translated part that failed, and the technical detail.
     failure: Option<(String, String)>,
 }
 
 async fn verify_page(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let page = ReceiptPage { l: ctx.layout(&state), pasted: String::new(), checked: None, failure: None };
+    let page = ReceiptPage { l: ctx.layout(&state), checked: None, failure: None };
     ctx.page(StatusCode::OK, page.render())
 }
 
@@ -84,8 +84,7 @@ async fn verify_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
         Ok(receipt) => receipt,
         Err(detail) => {
             let failure = Some((l.tr.t("receipt-fail-format"), detail));
-            return ctx
-                .page(StatusCode::UNPROCESSABLE_ENTITY, ReceiptPage { l, pasted, checked: None, failure }.render());
+            return ctx.page(StatusCode::UNPROCESSABLE_ENTITY, ReceiptPage { l, checked: None, failure }.render());
         }
     };
     let size = receipt.tree_head.head.size;
@@ -129,5 +128,5 @@ async fn verify_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
             (StatusCode::UNPROCESSABLE_ENTITY, None, Some((l.tr.t(failure_key(&failure)), failure.to_string())))
         }
     };
-    ctx.page(status, ReceiptPage { l, pasted, checked, failure }.render())
+    ctx.page(status, ReceiptPage { l, checked, failure }.render())
 }
