@@ -671,3 +671,81 @@ async fn trends(State(state): State<AppState>, ctx: Ctx, Query(query): Query<Per
     }
     ctx.page(status_of(&page.period), page.render())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::I18n;
+
+    fn layout(i18n: &I18n, locale: Locale) -> L<'_> {
+        L {
+            lang: locale.as_str(),
+            locale,
+            tr: super::super::Tr { i18n, locale },
+            account: None,
+            role: String::new(),
+            work: None,
+            csrf: String::new(),
+            path: "/prosecutor".into(),
+        }
+    }
+
+    fn query(from: &str, to: &str) -> PeriodQuery {
+        PeriodQuery { from: Some(from.into()), to: Some(to.into()), appeal: None }
+    }
+
+    #[test]
+    fn a_period_that_starts_after_it_ends_is_refused_in_the_language() {
+        let i18n = I18n::new();
+        let l = layout(&i18n, Locale::Ru);
+        let period = Period::read(&query("2026-03-10", "2026-03-01"), &l);
+        assert!(period.query.is_none());
+        let error = period.error.unwrap();
+        assert!(error.contains("10 марта 2026 г.") && error.contains("1 марта 2026 г."), "{error}");
+        let l = layout(&i18n, Locale::En);
+        let period = Period::read(&query("2026-02-30", ""), &l);
+        assert!(period.query.is_none());
+        assert!(period.error.unwrap().contains("2026-02-30"));
+    }
+
+    #[test]
+    fn a_valid_period_is_kept_for_links() {
+        let i18n = I18n::new();
+        let l = layout(&i18n, Locale::En);
+        let period = Period::read(&query(" 2026-01-01 ", ""), &l);
+        let q = period.query.as_ref().unwrap();
+        assert_eq!((q.from, q.to), (NaiveDate::from_ymd_opt(2026, 1, 1), None));
+        assert_eq!(period.link_query(), "from=2026-01-01");
+        assert_eq!(period.describe(&l), "From 1 January 2026.");
+        let all = Period::read(&PeriodQuery::default(), &l);
+        assert_eq!(
+            (all.query.is_some(), all.link_query(), all.describe(&l)),
+            (true, String::new(), "For the whole record.".into())
+        );
+    }
+
+    #[test]
+    fn decimals_follow_the_locale() {
+        assert_eq!(decimal(Locale::Ru, Some(87.46)), "87,5");
+        assert_eq!(decimal(Locale::Kk, Some(100.0)), "100,0");
+        assert_eq!(decimal(Locale::En, Some(9.5)), "9.5");
+        assert_eq!(decimal(Locale::En, None), "—");
+    }
+
+    #[test]
+    fn small_series_are_summed_as_other() {
+        let points = vec![
+            ("a".to_owned(), "2026-01".to_owned(), 5),
+            ("a".to_owned(), "2026-02".to_owned(), 5),
+            ("b".to_owned(), "2026-01".to_owned(), 7),
+            ("c".to_owned(), "2026-01".to_owned(), 2),
+            ("d".to_owned(), "2026-02".to_owned(), 1),
+        ];
+        let (series, totals) = series_of(points, 3, "other");
+        let labels: Vec<&str> = series.iter().map(|(label, _)| label.as_str()).collect();
+        assert_eq!(labels, ["a", "b", "other"]);
+        assert_eq!(series[2].1, vec![("2026-01".to_owned(), 2), ("2026-02".to_owned(), 1)]);
+        let totals: Vec<u64> = totals.iter().map(|t| t.total).collect();
+        assert_eq!(totals, [10, 7, 3]);
+    }
+}
