@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/devices/{device}/revoke", post(admin_revoke_device))
         .route("/api/v1/admin/apikeys", get(admin_api_keys).post(admin_issue_api_key))
         .route("/api/v1/admin/apikeys/{key_id}/revoke", post(admin_revoke_api_key))
+        .route("/api/v1/protocols", post(sign_protocol))
         .route("/api/openapi.json", get(openapi))
 }
 
@@ -91,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         admin_api_keys,
         admin_issue_api_key,
         admin_revoke_api_key,
+        sign_protocol
     ),
     modifiers(&Security)
 )]
@@ -1496,6 +1498,230 @@ async fn quarantine(
     Auth(principal, _): Auth,
 ) -> Result<Json<Vec<QuarantineDto>>, WebError> {
     Ok(Json(quarantine_list(&state, principal.as_ref()).await?))
+}
+
+// ------------------------------------------------------------------ protocols
+
+/// Where a web field device's UINs begin: `casetrail field` devices use 9,
+/// the simulator and the bulk sources a year (1…, 2…).
+const WEB_PROTOCOL_UIN_PREFIX: u64 = 8;
+
+/// A `fine.protocol_signed` record as a field device sends it: the exchange
+/// format's fields plus what the fine is, all covered by the signature.
+#[derive(Deserialize, ToSchema)]
+pub struct ProtocolRecordDto {
+    /// `fine.protocol_signed`
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// Unique per device; re-sending the same `id` is answered as a duplicate.
+    pub id: String,
+    /// RFC 3339 instant with offset, when it was signed.
+    pub at: String,
+    pub case: String,
+    pub agency: String,
+    /// The signing officer: the caller's own account.
+    pub officer: String,
+    pub device: String,
+    /// `{"iin": "..."}` or `{"bin": "..."}`
+    pub offender: serde_json::Value,
+    pub article: String,
+    /// KATO code of the place.
+    pub place: String,
+    /// The fine in MCI (converted at the MCI of the protocol's day).
+    pub amount_mci: u32,
+    /// Whether paying within 7 working days pays 50%.
+    pub short_procedure: bool,
+    /// Ed25519, standard base64, over the RFC 8785 bytes of the record without `signature`.
+    pub signature: String,
+}
+
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct ProtocolResultDto {
+    pub case: String,
+    /// The charge's 20-digit UIN.
+    pub uin: String,
+    /// `appended`, or `duplicate` when the same protocol was sent before.
+    pub result: String,
+    pub protocol_seq: u64,
+    pub fine_seq: u64,
+    /// The full fine, tenge (decimal string).
+    pub amount: String,
+    /// What pays the fine now (50% inside the short-procedure window).
+    pub pay_now: String,
+    /// The last day `pay_now` is enough (short procedure only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_until: Option<NaiveDate>,
+    /// The last day of the voluntary term.
+    pub voluntary_until: NaiveDate,
+    /// The payment code's text (`casetrail:pay?uin=...`).
+    pub payment_code: String,
+}
+
+/// The UIN of the charge of a protocol signed in the browser: `8` and 18
+/// digits of SHA-256 of the case, then the check digit. A case has one
+/// protocol (the ledger refuses a second), so a re-sent protocol gets the
+/// same UIN; should two cases ever meet, the ledger quarantines the second
+/// charge rather than merge them.
+pub fn web_protocol_uin(case: &str) -> Result<Uin, WebError> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("casetrail web protocol\n{case}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let serial = WEB_PROTOCOL_UIN_PREFIX * 10u64.pow(18) + u64::from_be_bytes(first) % 10u64.pow(18);
+    Uin::from_serial(serial).map_err(WebError::internal)
+}
+
+/// Appends a protocol a field device signed, and its fine, under the
+/// caller's source; the projector checks the signature against the device
+/// enrolled for the protocol's agency. A quarantined protocol is a 409 with
+/// the domain's reason.
+pub async fn protocol_signed(
+    state: &AppState,
+    principal: Option<&Principal>,
+    body: &[u8],
+) -> Result<ProtocolResultDto, WebError> {
+    use casetrail_domain::{charge, registry};
+
+    authorize(principal, Action::SignProtocol, Target::Anywhere)?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    let fields: ProtocolRecordDto = json_body(&Bytes::copy_from_slice(body))?;
+    let event = casetrail_exchange::parse_record(body).map_err(|error| WebError::BadRequest(error.to_string()))?;
+    let Record::ProtocolSigned(protocol) = &event.record else {
+        return Err(WebError::BadRequest(format!("`type` must be fine.protocol_signed, not {:?}", fields.record_type)));
+    };
+    if fields.amount_mci == 0 {
+        return Err(WebError::BadRequest("`amount_mci` must be positive".into()));
+    }
+    let slug = protocol.agency.to_string();
+    let agency = state.read(move |store| docs::agency(store, &slug)).await?;
+    let region = agency.as_ref().and_then(|a| a.region.clone());
+    authorize(
+        Some(principal),
+        Action::SignProtocol,
+        Target::Agency { slug: protocol.agency.as_str(), region: region.as_deref() },
+    )?;
+    if protocol.officer.as_str() != principal.id {
+        return Err(WebError::Forbidden(format!(
+            "the protocol names officer {}; an officer signs only in their own name ({})",
+            protocol.officer, principal.id
+        )));
+    }
+    let source = format!("api:{}", principal.id);
+    let case = protocol.case.to_string();
+    let device_id = protocol.device.to_string();
+
+    let outcome = state.writer.append(&source, event.canonical.clone()).await.map_err(WebError::internal)?;
+    state.metrics.count_import(&outcome);
+    let (protocol_seq, result) = match outcome {
+        Outcome::Appended { seq } => (seq, "appended"),
+        Outcome::Duplicate { seq } => (seq, "duplicate"),
+        Outcome::Quarantined { reason } => {
+            // The writer names no rule; the domain's own checks say which.
+            let key = case.clone();
+            let (device, existing) = state
+                .read(move |store| {
+                    Ok((
+                        docs::load::<registry::DeviceState>(store, kind::DEVICE, &device_id)?,
+                        docs::load::<registry::ProtocolState>(store, kind::PROTOCOL, &key)?,
+                    ))
+                })
+                .await?;
+            let reason = registry::verify_protocol(device.as_ref(), &event)
+                .and_then(|()| registry::apply_protocol(existing.as_ref(), &event).map(|_| ()))
+                .err()
+                .map(|violation| match violation.field {
+                    Some(field) => format!("{field}: {}", violation.reason),
+                    None => violation.reason,
+                })
+                .unwrap_or(reason);
+            return Err(WebError::Conflict(format!("the protocol was quarantined: {reason}")));
+        }
+    };
+
+    let uin = web_protocol_uin(&case)?;
+    let signed_on = casetrail_types::time::local_date(event.at_utc());
+    let in_force = signed_on
+        .checked_add_days(chrono::Days::new(casetrail_app::field::IN_FORCE_AFTER_DAYS))
+        .ok_or_else(|| WebError::BadRequest("`at`: the date is out of range".into()))?;
+    let fine_id = {
+        let id = format!("fine-{}", protocol.case);
+        if id.len() <= casetrail_exchange::ident::IDENT_BYTES_MAX {
+            id
+        } else {
+            format!("fine-{}", crate::auth::sha256_hex(protocol.case.as_str().as_bytes()))
+        }
+    };
+    let imposed = casetrail_exchange::Event::new(
+        Some(Ident::parse(&fine_id).map_err(WebError::internal)?),
+        event.at,
+        Record::FineImposed(casetrail_exchange::FineImposed {
+            case: protocol.case.clone(),
+            uin,
+            amount_mci: Some(fields.amount_mci),
+            amount_kzt: None,
+            in_force_at: in_force.format("%Y-%m-%d").to_string(),
+            short_procedure: fields.short_procedure,
+        }),
+    )
+    .map_err(|error| WebError::BadRequest(error.to_string()))?;
+    let outcome = state.writer.append(&source, imposed.canonical.clone()).await.map_err(WebError::internal)?;
+    state.metrics.count_import(&outcome);
+    let fine_seq = match outcome {
+        Outcome::Appended { seq } | Outcome::Duplicate { seq } => seq,
+        Outcome::Quarantined { reason } => {
+            let key = case.clone();
+            let uin_key = uin.to_string();
+            let (protocol_state, existing) = state
+                .read(move |store| {
+                    Ok((
+                        docs::load::<registry::ProtocolState>(store, kind::PROTOCOL, &key)?,
+                        docs::load::<ChargeState>(store, kind::CHARGE, &uin_key)?,
+                    ))
+                })
+                .await?;
+            let reason = charge::apply(existing.as_ref(), protocol_state.as_ref(), &imposed, 0)
+                .err()
+                .map(|violation| violation.reason)
+                .unwrap_or(reason);
+            return Err(WebError::Conflict(format!("the fine of the protocol was quarantined: {reason}")));
+        }
+    };
+    let uin_key = uin.to_string();
+    let charge: Option<ChargeState> = state.read(move |store| docs::load(store, kind::CHARGE, &uin_key)).await?;
+    let Some(charge) = charge else { return Err(WebError::internal("the imposed fine has no projection")) };
+    let code = casetrail_app::field::payment_code(&charge, signed_on);
+    Ok(ProtocolResultDto {
+        case,
+        uin: code.uin,
+        result: result.into(),
+        protocol_seq,
+        fine_seq,
+        amount: code.amount_kzt,
+        pay_now: code.pay_kzt,
+        pay_until: code.pay_until,
+        voluntary_until: charge.voluntary_until,
+        payment_code: code.payload,
+    })
+}
+
+/// Appends a protocol signed on an enrolled field device and its fine (field officers of the protocol's agency; the officer is the caller). 409 with the reason when the ledger quarantines it (unknown or other agency's device, a signature that does not verify, a case already signed). A browser session also sends its CSRF token in `X-CSRF-Token`.
+#[utoipa::path(post, path = "/api/v1/protocols", tag = "fines", request_body = ProtocolRecordDto,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ProtocolResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn sign_protocol(
+    State(state): State<AppState>,
+    Auth(principal, session): Auth,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Json<ProtocolResultDto>, WebError> {
+    authorize(principal.as_ref(), Action::SignProtocol, Target::Anywhere)?;
+    if let Some(session) = session {
+        let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if sent.is_empty() || !crate::auth::constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+            return Err(WebError::Forbidden("csrf".into()));
+        }
+    }
+    Ok(Json(protocol_signed(&state, principal.as_ref(), &body).await?))
 }
 
 /// Every account (administrators).

@@ -181,6 +181,8 @@ pub enum Action {
     ReadQuarantine,
     /// Accounts, agencies, devices and API keys (administrators).
     Administer,
+    /// Sign a protocol on a field device (and show its payment code).
+    SignProtocol,
 }
 
 impl Action {
@@ -196,9 +198,10 @@ impl Action {
             Action::RunReport => &[Prosecutor, Analyst],
             Action::ReferFine => &[Bailiff],
             Action::ReadQuarantine => &[Admin],
+            Action::Administer => &[Admin],
+            Action::SignProtocol => &[FieldOfficer],
         }
     }
-            Action::Administer => &[Admin],
 
     /// Whether the role's scope limits where it may act (a citizen may
     /// file with any agency).

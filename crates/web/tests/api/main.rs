@@ -10,6 +10,7 @@ mod helpers;
 
 mod authorization;
 mod citizen;
+mod field;
 mod login;
 mod open311;
 mod privacy;

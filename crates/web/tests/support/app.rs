@@ -54,6 +54,8 @@ pub struct TestApp {
     pub base: String,
     pub data: Dataset,
     pub db: PathBuf,
+    /// The running server's state (its ledger and writer).
+    pub state: casetrail_web::AppState,
     server: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
@@ -78,17 +80,26 @@ impl TestApp {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("local address");
-        let router = casetrail_web::router(ledger);
+        let state =
+            casetrail_web::AppState::new(ledger, casetrail_web::WebConfig::default()).expect("the ledger writer");
+        let router = casetrail_web::app(state.clone());
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 eprintln!("the test server stopped: {error}");
             }
         });
-        TestApp { base: format!("http://{address}"), data, db, server, _dir: dir }
+        TestApp { base: format!("http://{address}"), data, db, state, server, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Appends one exchange-format line from `source` to the running
+    /// server's ledger, through its writer (the path every HTTP write
+    /// takes), e.g. an administrator's `device.enrolled`.
+    pub async fn append(&self, source: &str, json_line: &str) -> casetrail_web::writer::Outcome {
+        self.state.writer.append(source, json_line.as_bytes().to_vec()).await.expect("the ledger writer answers")
     }
 }
 
@@ -134,6 +145,8 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
     let mut by_category_month = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut agencies = BTreeMap::new();
+    let mut referred: BTreeMap<String, String> = BTreeMap::new();
+    let mut recalled = BTreeMap::new();
     for line in lines.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
         let record: Value = serde_json::from_slice(line).expect("simulated JSON");
         let text = |field: &str| record.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -145,8 +158,6 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
                     .map(|names| {
                         names.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
                     })
-    let mut referred: BTreeMap<String, String> = BTreeMap::new();
-    let mut recalled = BTreeMap::new();
                     .unwrap_or_default();
                 agencies.insert(text("agency"), names);
             }
@@ -166,6 +177,14 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
                 }
                 *forwards.entry((text("from"), text("to"))).or_insert(0) += 1;
             }
+            Some("fine.referred") => {
+                referred.insert(text("uin"), text("bailiff"));
+            }
+            Some("fine.recalled") => {
+                if let Some(bailiff) = referred.get(&text("uin")) {
+                    recalled.insert(text("uin"), bailiff.clone());
+                }
+            }
             _ => {}
         }
     }
@@ -177,14 +196,6 @@ fn describe(lines: &[u8], events: u64) -> Dataset {
         .fold(None::<(&String, &Vec<(String, String, String)>)>, |best, (appeal, path)| match best {
             Some((_, best_path)) if best_path.len() >= path.len() => best,
             _ => Some((appeal, path)),
-            Some("fine.referred") => {
-                referred.insert(text("uin"), text("bailiff"));
-            }
-            Some("fine.recalled") => {
-                if let Some(bailiff) = referred.get(&text("uin")) {
-                    recalled.insert(text("uin"), bailiff.clone());
-                }
-            }
         })
         .map(|(appeal, path)| ForwardedAppeal {
             appeal: appeal.clone(),
