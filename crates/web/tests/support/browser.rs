@@ -280,7 +280,9 @@ impl Browser {
         secret.send_keys(password).await.unwrap_or_else(|e| panic!("cannot type the password: {e}"));
         let submit = self.find(&format!("{form} [type=submit]")).await;
         self.click_and_wait(&submit).await;
-        if self.count("input[type=password]").await > 0 {
+        // The sign-in form again (an administrator's page has a password
+        // field of its own: the new account's).
+        if self.count("form[action='/login'] input[type=password]").await > 0 {
             panic!("{account} is still asked for a password after login:\n{}", self.page_text().await);
         }
     }
