@@ -30,6 +30,7 @@ async fn app() -> TestApp {
             account("prosecutor-1", "prosecutor", Some(OFFICE), PASSWORD),
             account("citizen-1", "citizen", None, PASSWORD),
             account("officer-1", "officer", Some("akimat-astana"), PASSWORD),
+            account("general-1", "prosecutor", Some("prosecutor-general"), PASSWORD),
         ],
     )
     .await
@@ -335,5 +336,20 @@ async fn citizens_officers_and_visitors_may_not_see_the_oversight_pages() {
             assert_eq!(get_as(&app, &browser, path).await.0, 403, "{login} on {path}");
         }
     }
+    browser.close().await;
+}
+
+/// The Prosecutor General's Office has no region: its prosecutors rate every
+/// agency, national ministries included, still lowest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prosecutor_generals_office_rates_every_agency() {
+    let app = app().await;
+    let browser = Browser::start("ru").await;
+    browser.login(&app.url("/login"), "general-1", PASSWORD).await;
+    let shown = attributes(&browser, "#ratings tbody tr", "data-agency").await;
+    let expected = lowest_first(&report(&app, &browser, "scorecard").await);
+    assert_eq!(shown, expected);
+    assert!(shown.iter().any(|slug| slug.starts_with("min-")), "national ministries are rated: {shown:?}");
+    assert!(shown.iter().any(|slug| slug.ends_with("-astana")), "and the city's bodies: {shown:?}");
     browser.close().await;
 }

@@ -25,6 +25,7 @@ prosecutor-ratings-empty = No agency in your scope received an appeal in this pe
 prosecutor-ratings-caption = { $count } agencies, lowest score first
 prosecutor-ratings-method = The score (0–100) weighs answers on time (40), appeals not forwarded (15), no late forwards, no wandering, no ping-pong and no repeat appeals (10 each) and the citizen's median wait (5), counted on the citizen's clock that never restarts.
 prosecutor-ratings-method-link = The full methodology (docs/ratings.md)
+prosecutor-ratings-rank-help = The rank is the agency's place among every agency rated in the period, in all regions (1 is the best).
 prosecutor-col-agency = Agency
 prosecutor-col-received = Received
 prosecutor-col-on-time = Answered on time, %
