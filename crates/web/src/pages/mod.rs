@@ -225,7 +225,11 @@ impl Ctx {
             locale: self.locale,
             tr: Tr { i18n: &state.i18n, locale: self.locale },
             account: self.principal.as_ref().map(|p| p.id.clone()),
-            role: self.principal.as_ref().map(|p| auth::role_name(p.role)).unwrap_or_default(),
+            role: self
+                .principal
+                .as_ref()
+                .map(|p| state.i18n.t(self.locale, &format!("role-{}", auth::role_name(p.role))))
+                .unwrap_or_default(),
             work: self
                 .principal
                 .as_ref()
