@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod admin;
 mod authorization;
 mod citizen;
 mod field;
