@@ -677,8 +677,6 @@ pub async fn fine(state: &AppState, iin: &str, uin: &str) -> Result<FineDto, Web
     })
 }
 
-// ------------------------------------------------------------------ handlers
-
 // ------------------------------------------------------------------ bailiffs
 
 /// A charge due for enforcement, as a bailiff's list shows it.
@@ -1245,6 +1243,8 @@ pub async fn quarantine_list(state: &AppState, principal: Option<&Principal>) ->
         })
         .collect())
 }
+
+// ------------------------------------------------------------------ handlers
 
 /// The ledger's size and root.
 #[utoipa::path(get, path = "/api/v1/status", tag = "public", responses((status = 200, body = StatusDto)))]
