@@ -186,7 +186,7 @@ async fn charge_code(State(state): State<AppState>, ctx: Ctx, Path(uin): Path<St
     }
     let code = casetrail_app::field::payment_code(&charge, charge.offence_on);
     let l = ctx.layout(&state);
-    let qr = payment_qr(&code.uin, &code.pay_kzt);
+    let qr = payment_qr(&code.payload);
     let qr_label = l.tr.t_args("fines-qr", "uin", &code.uin, "amount", &l.money(&code.pay_kzt));
     let fragment = CodeFragment {
         uin: code.uin,

@@ -569,9 +569,9 @@ async fn fines_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query
     ctx.page(StatusCode::OK, page.render())
 }
 
-/// The payment QR code as SVG: the UIN and the amount due today.
-pub fn payment_qr(uin: &str, amount: &str) -> Option<String> {
-    let payload = format!("casetrail:pay?uin={uin}&amount={amount}&currency=KZT");
+/// The payment QR code as SVG, of a payment code's text
+/// (`casetrail_app::field::payment_payload`, docs/field.md).
+pub fn payment_qr(payload: &str) -> Option<String> {
     let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
     Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build())
 }
@@ -590,7 +590,12 @@ async fn fines_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
         Err(error) => return error_page(&state, &ctx, &error, "/fines"),
     };
     let owing = fine.as_ref().filter(|f| Money::parse(&f.owed_today).is_ok_and(|m| m.tiyn() > 0));
-    let qr = owing.and_then(|f| payment_qr(&f.uin, &f.owed_today));
+    let qr = owing.and_then(|f| {
+        let money = |text: &str| Money::parse(text).unwrap_or(Money::ZERO);
+        let rest = Money::from_tiyn(money(&f.amount).tiyn() - money(&f.paid).tiyn());
+        let until = f.discount_until.filter(|until| *until >= f.as_of);
+        payment_qr(&casetrail_app::field::payment_payload(&f.uin, money(&f.owed_today), until, rest))
+    });
     let qr_label =
         owing.map(|f| l.tr.t_args("fines-qr", "uin", &f.uin, "amount", &l.money(&f.owed_today))).unwrap_or_default();
     ctx.page(status, FinesPage { l, uin, message, fine, qr, qr_label }.render())
