@@ -1067,6 +1067,21 @@ pub async fn register_agency(
         None => None,
     };
     let parent = optional_agency(state, input.parent.as_deref()).await?;
+    let key = agency.to_string();
+    let existing = state.read(move |store| docs::agency(store, &key)).await?;
+    let kind: casetrail_exchange::AgencyKind = parse_enum("kind", input.kind.trim())?;
+    // The same registration sent twice (a double submit) records nothing;
+    // a different one renames or moves the agency.
+    if existing.is_some_and(|e| {
+        e.kind == kind
+            && e.region == region.as_ref().map(ToString::to_string)
+            && e.parent == parent.as_ref().map(ToString::to_string)
+            && e.name.kk == input.name.kk.trim()
+            && e.name.ru == input.name.ru.trim()
+            && e.name.en == input.name.en.trim()
+    }) {
+        return Err(WebError::Conflict(format!("agency {agency} is already registered exactly so")));
+    }
     let record = Record::AgencyRegistered(casetrail_exchange::AgencyRegistered {
         agency,
         name: casetrail_exchange::LocalizedName {
@@ -1074,7 +1089,7 @@ pub async fn register_agency(
             ru: input.name.ru.trim().to_owned(),
             en: input.name.en.trim().to_owned(),
         },
-        kind: parse_enum("kind", input.kind.trim())?,
+        kind,
         region,
         parent,
     });

@@ -79,6 +79,26 @@ async fn admin_creates_an_account_enrols_a_device_and_issues_and_revokes_a_key()
         assert!(officer.client().current_url().await.unwrap().path().starts_with("/officer"));
         officer.close().await;
 
+        // Disabled, the account no longer signs in.
+        let row = browser.row(&login).await.unwrap();
+        row.find(Locator::Css("details summary")).await.unwrap().click().await.unwrap();
+        let form = row.find(Locator::Css("form")).await.unwrap();
+        form.find(Locator::Css("input[name=reason]")).await.unwrap().send_keys("moved on").await.unwrap();
+        browser.click_and_wait(&form.find(Locator::Css("[type=submit]")).await.unwrap()).await;
+        let row = browser.row(&login).await.unwrap();
+        assert_eq!(
+            row.find_all(Locator::Css("form")).await.unwrap().len(),
+            0,
+            "[{lang}] {login} can be disabled again"
+        );
+        let officer = Browser::start(lang).await;
+        officer.open(&app.url("/login")).await;
+        officer.fill("#login", &login).await;
+        officer.fill("#password", &password).await;
+        officer.click_and_wait(&officer.find("form[action='/login'] [type=submit]").await).await;
+        assert_eq!(officer.count("form[action='/login']").await, 1, "[{lang}] a disabled account signed in");
+        officer.close().await;
+
         // A device with a generated Ed25519 key; a 31-byte key is refused.
         let key = ed25519_dalek::SigningKey::from_bytes(&[index as u8 + 1; 32]);
         let public = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes());
@@ -118,6 +138,7 @@ async fn admin_creates_an_account_enrols_a_device_and_issues_and_revokes_a_key()
 
         browser.phone().await;
         browser.open(&app.url("/admin")).await;
+        browser.assert_fits_width().await;
         browser.screenshot("admin-main-phone").await;
         browser.close().await;
     }

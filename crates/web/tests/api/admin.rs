@@ -111,6 +111,7 @@ fn devices_need_a_32_byte_key_and_agencies_are_registered_in_three_languages() {
     let agency = serde_json::json!({"agency": "court-a", "kind": "court", "region": "710000000",
         "name": {"kk": "Астана соты", "ru": "Суд Астаны", "en": "Astana Court"}});
     assert_eq!(server.post_json("/api/v1/admin/agencies", Some(ADMIN), &agency).status, 201);
+    assert_eq!(server.post_json("/api/v1/admin/agencies", Some(ADMIN), &agency).status, 409, "a double submit");
     let agencies = json(&server.get("/api/v1/agencies", None));
     let court = agencies.as_array().unwrap().iter().find(|a| a["agency"] == "court-a").cloned().unwrap();
     assert_eq!(court["name"]["ru"], "Суд Астаны");
