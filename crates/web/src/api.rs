@@ -52,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/{name}", get(report))
         .route("/api/v1/fines/lookup", post(fine_lookup))
         .route("/api/v1/fines/{uin}/refer", post(refer_fine))
+        .route("/api/v1/bailiff/due", get(bailiff_due))
+        .route("/api/v1/bailiff/recalls", get(bailiff_recalls))
         .route("/api/v1/quarantine", get(quarantine))
         .route("/api/v1/admin/accounts", get(admin_accounts).post(admin_create_account))
         .route("/api/v1/admin/accounts/{account}/disable", post(admin_disable_account))
@@ -81,6 +83,8 @@ pub fn routes() -> Router<AppState> {
         report,
         fine_lookup,
         refer_fine,
+        bailiff_due,
+        bailiff_recalls,
         quarantine,
         admin_accounts,
         admin_create_account,
@@ -1046,7 +1050,10 @@ pub async fn disable_account(
         account: Ident::parse(account).map_err(|e| WebError::BadRequest(e.to_string()))?,
         reason: input.reason.trim().to_owned(),
     });
-    append_admin(state, principal, record).await
+    let done = append_admin(state, principal, record).await?;
+    // A disabled account is signed out at once, not when its session ends.
+    state.sessions.close_account(account);
+    Ok(done)
 }
 
 pub async fn register_agency(
@@ -1503,6 +1510,26 @@ async fn refer_fine(
     referable(&state, principal.as_ref(), &uin).await?;
     let input: ReferDto = json_body(&body)?;
     Ok(Json(refer(&state, principal.as_ref(), &uin, &input.document).await?))
+}
+
+/// The charges the calling bailiff's chamber may receive today: its region's only, the payer masked (bailiffs).
+#[utoipa::path(get, path = "/api/v1/bailiff/due", tag = "fines", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<DueChargeDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn bailiff_due(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<DueChargeDto>>, WebError> {
+    Ok(Json(enforcement_due(&state, principal.as_ref()).await?))
+}
+
+/// Referrals to the calling bailiff's chamber that were recalled, newest first (bailiffs).
+#[utoipa::path(get, path = "/api/v1/bailiff/recalls", tag = "fines", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = Vec<RecallDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn bailiff_recalls(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+) -> Result<Json<Vec<RecallDto>>, WebError> {
+    Ok(Json(recalls(&state, principal.as_ref()).await?))
 }
 
 /// Open quarantine entries (administrators).

@@ -293,6 +293,13 @@ impl Sessions {
             sessions.remove(&sha256_hex(token.as_bytes()));
         }
     }
+
+    /// Ends every session of the account `id` (it was disabled).
+    pub fn close_account(&self, id: &str) {
+        if let Ok(mut sessions) = self.0.lock() {
+            sessions.retain(|_, session| session.principal.id != id || session.principal.via != Via::Session);
+        }
+    }
 }
 
 /// Failed logins per (IP, login) in a sliding window, in memory.

@@ -14,11 +14,14 @@ fn json(answer: &Answer) -> serde_json::Value {
     serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", answer.body))
 }
 
-fn sign_in(server: &Server, login: &str, password: &str) -> u16 {
+/// Signs in through the form; the session cookie when it worked.
+fn sign_in(server: &Server, login: &str, password: &str) -> Option<String> {
     let page = server.get_with_cookies("/login", "");
     let cookie = cookie_pair(page.cookies.iter().find(|c| c.starts_with("casetrail_csrf=")).unwrap());
     let csrf = csrf_of(&page.body);
-    server.post_form("/login", &cookie, &[("csrf", &csrf), ("login", login), ("password", password)]).status
+    let answer = server.post_form("/login", &cookie, &[("csrf", &csrf), ("login", login), ("password", password)]);
+    let session = answer.cookies.iter().find(|c| c.starts_with("casetrail_session="))?;
+    (answer.status == 303).then(|| cookie_pair(session))
 }
 
 #[test]
@@ -45,13 +48,16 @@ fn an_account_created_over_the_api_signs_in_until_it_is_disabled() {
     assert_eq!(clerk["agency"], "akimat-a");
     assert!(clerk.get("disabled_at").is_none());
 
-    assert_eq!(sign_in(&server, "clerk-9", password), 303, "the new account signs in");
+    let session = sign_in(&server, "clerk-9", password).expect("the new account signs in");
+    assert_eq!(server.get_with_cookies("/officer", &session).status, 200);
     let reason = serde_json::json!({"reason": "left the agency"});
     let disabled = server.post_json("/api/v1/admin/accounts/clerk-9/disable", Some(ADMIN), &reason);
     assert_eq!(disabled.status, 200, "{}", disabled.body);
     assert_eq!(server.post_json("/api/v1/admin/accounts/clerk-9/disable", Some(ADMIN), &reason).status, 409);
     assert_eq!(server.post_json("/api/v1/admin/accounts/nobody/disable", Some(ADMIN), &reason).status, 404);
-    assert_ne!(sign_in(&server, "clerk-9", password), 303, "a disabled account does not sign in");
+    assert!(sign_in(&server, "clerk-9", password).is_none(), "a disabled account does not sign in");
+    let after = server.get_with_cookies("/officer", &session);
+    assert_eq!(after.status, 401, "the disabled account's open session is closed: {}", after.status);
 
     let status = json(&server.get("/api/v1/status", None));
     assert_eq!(status["quarantine_open"], 0, "refusals are answered, not quarantined");
@@ -142,4 +148,24 @@ fn a_bailiff_refers_only_its_regions_charges_and_the_gate_says_why_not() {
     }
     let other = server.post_json(&path, Some(&api_key("bailiff", false)), &body);
     assert_eq!(other.status, 403, "another region's bailiff: {}", other.body);
+}
+
+#[test]
+fn a_bailiff_lists_only_its_regions_due_charges_with_the_payer_masked() {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+    let server = Server::start_with(casetrail_web::WebConfig { today: Some(as_of), ..Default::default() });
+    let own = server.get("/api/v1/bailiff/due", Some(&api_key("bailiff", true)));
+    assert_eq!(own.status, 200, "{}", own.body);
+    let rows = json(&own);
+    let row = rows.as_array().unwrap().iter().find(|r| r["uin"] == UIN).cloned().expect("the due charge is listed");
+    assert_eq!(row["agency"], "police-a");
+    assert_eq!(row["due"], "2026-03-23", "the day after the voluntary term");
+    let payer = iin(4);
+    assert_eq!(row["payer"], format!("{}••••••{}", &payer[..4], &payer[10..]));
+    assert!(!own.body.contains(&payer), "the whole IIN is shown");
+    let other = server.get("/api/v1/bailiff/due", Some(&api_key("bailiff", false)));
+    assert_eq!(other.status, 200);
+    assert_eq!(json(&other), serde_json::json!([]), "another region's bailiff sees nothing of region 71");
+    let recalls = server.get("/api/v1/bailiff/recalls", Some(&api_key("bailiff", true)));
+    assert_eq!(json(&recalls), serde_json::json!([]), "nothing was referred, so nothing recalled");
 }

@@ -25,6 +25,8 @@ fn rule(operation_id: &str) -> Rule {
         "report" => Rule::Roles(&[("prosecutor", true), ("analyst", true)]),
         // A bailiff refers to its own chamber, and only charges of its region.
         "refer_fine" => Rule::Roles(&[("bailiff", false)]),
+        // Lists filtered to the chamber's region and its own referrals.
+        "bailiff_due" | "bailiff_recalls" => Rule::Roles(&[("bailiff", true)]),
         "quarantine"
         | "admin_accounts"
         | "admin_create_account"
