@@ -363,9 +363,21 @@ pub fn quarantine_replay(db: &DbArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn serve(db: &DbArgs, listen: &str) -> Result<ExitCode> {
+pub fn serve(db: &DbArgs, listen: &str, webhook_secrets: Option<&Path>) -> Result<ExitCode> {
+    let mut config = casetrail_web::WebConfig::from_env(listen)?;
+    if let Some(path) = webhook_secrets {
+        let secrets = casetrail_connectors::webhook::Secrets::load(path)
+            .map_err(|error| anyhow::anyhow!("--webhook-secrets: {error}"))?;
+        anyhow::ensure!(
+            secrets.providers().next().is_some(),
+            "--webhook-secrets: {} names no provider; add `provider = \"secret\"` lines",
+            path.display()
+        );
+        eprintln!("payment webhook: providers {}", secrets.providers().collect::<Vec<_>>().join(", "));
+        config.webhook_secrets = Some(secrets);
+    }
     let ledger = open(db)?;
-    casetrail_web::serve(ledger, listen, casetrail_web::WebConfig::from_env(listen)?)?;
+    casetrail_web::serve(ledger, listen, config)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -384,7 +396,9 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
     let accounts = crate::demo_accounts::ensure(&mut ledger, dir)?;
     crate::demo_accounts::print(&accounts, &format!("http://{listen}/"));
-    casetrail_web::serve(ledger, listen, casetrail_web::WebConfig::from_env(listen)?)?;
+    let mut config = casetrail_web::WebConfig::from_env(listen)?;
+    config.webhook_secrets = Some(crate::demo_accounts::webhook_secrets(dir, &format!("http://{listen}/"))?);
+    casetrail_web::serve(ledger, listen, config)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -114,3 +114,32 @@ pub fn print(accounts: &[DemoAccount], url: &str) {
         println!("  {:<20} {:<18} {:<16} {}", account.login, account.password, role, agency);
     }
 }
+
+/// The file, in the demo directory, that keeps the demo payment app's
+/// webhook secret (the format `serve --webhook-secrets` reads).
+const WEBHOOK_SECRETS_FILE: &str = "webhook-secrets.toml";
+/// The demo payment app.
+pub const DEMO_PROVIDER: &str = "demo-pay";
+
+/// Creates the demo provider's secret once (0600, beside the passwords),
+/// loads it as `serve --webhook-secrets` would, and prints how to use it.
+pub fn webhook_secrets(dir: &Path, url: &str) -> Result<casetrail_connectors::webhook::Secrets> {
+    let file = dir.join(WEBHOOK_SECRETS_FILE);
+    if !file.exists() {
+        let secret = casetrail_web::auth::random_hex(24).map_err(|error| anyhow::anyhow!("{error}"))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut out = options.open(&file).with_context(|| format!("cannot write {}", file.display()))?;
+        writeln!(out, "{DEMO_PROVIDER} = \"{secret}\"")?;
+        out.sync_all()?;
+    }
+    let secrets = casetrail_connectors::webhook::Secrets::load(&file).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let secret = secrets.get(DEMO_PROVIDER).unwrap_or_default();
+    println!("demo payment webhook (docs/connectors.md; secrets in {}):", file.display());
+    println!("  POST {url}api/v1/payments/webhook/{DEMO_PROVIDER}");
+    println!("  secret {secret}");
+    println!("  header X-Casetrail-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>");
+    Ok(secrets)
+}

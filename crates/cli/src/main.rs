@@ -66,6 +66,12 @@ enum Command {
         db: DbArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Payment apps' webhook secrets: a TOML file of `provider = "secret"`
+        /// lines (16 bytes or more each), readable by its owner only (chmod
+        /// 600). Mounts POST /api/v1/payments/webhook/{provider}
+        /// (docs/connectors.md); without it that route answers 503.
+        #[arg(long = "webhook-secrets", env = "CASETRAIL_WEBHOOK_SECRETS")]
+        webhook_secrets: Option<PathBuf>,
     },
     /// Write a simulated year in the exchange format.
     Simulate {
@@ -410,7 +416,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { listen, dir, seed } => commands::demo(&dir, &listen, seed),
-        Command::Serve { db, listen } => commands::serve(&db, &listen),
+        Command::Serve { db, listen, webhook_secrets } => commands::serve(&db, &listen, webhook_secrets.as_deref()),
         Command::Simulate { scale, seed, year, out } => commands::simulate(&scale, seed, year, out.as_deref()),
         Command::Import { db, source, format, currency, files } => {
             commands::import(&db, source.as_deref(), format, &currency, &files)

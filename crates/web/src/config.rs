@@ -51,11 +51,21 @@ pub struct WebConfig {
     pub login_failures_max: u32,
     /// Records per group commit of the HTTP write path.
     pub write_batch_max: usize,
+    /// Payment apps' webhook secrets (`serve --webhook-secrets FILE`);
+    /// `None`: the webhook answers 503, not configured.
+    pub webhook_secrets: Option<casetrail_connectors::webhook::Secrets>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { secure_cookies: false, oidc: None, today: None, login_failures_max: 5, write_batch_max: 1024 }
+        WebConfig {
+            secure_cookies: false,
+            oidc: None,
+            today: None,
+            login_failures_max: 5,
+            write_batch_max: 1024,
+            webhook_secrets: None,
+        }
     }
 }
 

@@ -63,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(api::routes())
         .merge(open311::routes())
+        .merge(webhook::routes())
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::map_response(security_headers))

@@ -10,11 +10,11 @@
 //! logged.
 //!
 //! The secrets come from a TOML file given at start (`provider = "secret"`,
-//! mode 0600, `Secrets::load`); `casetrail serve --webhook-secrets FILE`
-//! merges this router into the application's (wiring left to the web
-//! server's configuration).
-
-use std::sync::{Arc, Mutex};
+//! mode 0600, `Secrets::load`): `casetrail serve --webhook-secrets FILE`
+//! puts them in [`crate::WebConfig::webhook_secrets`]. Without them the
+//! route answers 503 saying the webhook is not configured. A payment is
+//! appended through the group-commit writer under the provider as source,
+//! so it is matched to its charge like any `payment.received`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -22,23 +22,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use casetrail_app::{Incoming, Ledger};
-use casetrail_connectors::webhook::{self, Secrets, SignatureError, SIGNATURE_HEADER};
+use casetrail_connectors::webhook::{self, SignatureError, SIGNATURE_HEADER};
+
+use crate::state::AppState;
+use crate::writer::Outcome;
 
 /// The largest body accepted, in bytes.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;
 
-struct WebhookState {
-    secrets: Secrets,
-    ledger: Arc<Mutex<Ledger>>,
-}
-
-/// The webhook route over a shared ledger.
-pub fn router(secrets: Secrets, ledger: Arc<Mutex<Ledger>>) -> Router {
+/// The webhook route; merged into [`crate::app`].
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/payments/webhook/{provider}", post(receive))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(Arc::new(WebhookState { secrets, ledger }))
 }
 
 fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
@@ -54,15 +50,21 @@ fn unix_now() -> i64 {
 }
 
 async fn receive(
-    State(state): State<Arc<WebhookState>>,
+    State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let Some(secrets) = state.config.webhook_secrets.as_ref() else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the payment webhook is not configured on this server; start it with `casetrail serve --webhook-secrets FILE` (docs/connectors.md)",
+        );
+    };
     let Some(header) = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()) else {
         return problem(StatusCode::UNAUTHORIZED, format!("the {SIGNATURE_HEADER} header is missing"));
     };
-    match webhook::verify(&state.secrets, &provider, header, &body, unix_now()) {
+    match webhook::verify(secrets, &provider, header, &body, unix_now()) {
         Ok(()) => {}
         Err(error @ SignatureError::UnknownProvider(_)) => return problem(StatusCode::NOT_FOUND, error.to_string()),
         Err(error) => return problem(StatusCode::UNAUTHORIZED, error.to_string()),
@@ -71,33 +73,20 @@ async fn receive(
         Ok(event) => event,
         Err(error) => return problem(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };
-    let shared = Arc::clone(&state.ledger);
-    let raw = event.canonical.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut ledger = shared.lock().map_err(|_| "the ledger lock is poisoned".to_owned())?;
-        // The source is the provider: (provider, payment) is the key.
-        let incoming = Incoming { line: None, raw, parsed: Ok(event) };
-        ledger.import_batch(&provider, vec![incoming]).map_err(|error| error.to_string())
-    })
-    .await;
-    match result {
-        Ok(Ok(summary)) if summary.accepted == 1 => (
-            StatusCode::CREATED,
-            [("content-type", "application/json")],
-            serde_json::json!({ "seq": summary.sequences.first() }).to_string(),
-        )
-            .into_response(),
-        Ok(Ok(summary)) if summary.duplicates == 1 => (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            serde_json::json!({ "duplicate": true, "seq": summary.sequences.first() }).to_string(),
-        )
-            .into_response(),
-        Ok(Ok(_)) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the payment breaks a rule and was quarantined (e.g. the payment id was reported before under another body)",
-        ),
-        Ok(Err(error)) => problem(StatusCode::SERVICE_UNAVAILABLE, error),
-        Err(error) => problem(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+    // The source is the provider: (provider, payment) is the key.
+    let outcome = state.writer.append(&provider, event.canonical).await;
+    if let Ok(outcome) = &outcome {
+        state.metrics.count_import(outcome);
+    }
+    let json = |status: StatusCode, value: serde_json::Value| {
+        (status, [("content-type", "application/json")], value.to_string()).into_response()
+    };
+    match outcome {
+        Ok(Outcome::Appended { seq }) => json(StatusCode::CREATED, serde_json::json!({ "seq": seq })),
+        Ok(Outcome::Duplicate { seq }) => json(StatusCode::OK, serde_json::json!({ "duplicate": true, "seq": seq })),
+        Ok(Outcome::Quarantined { reason }) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, format!("the payment was quarantined and not appended: {reason}"))
+        }
+        Err(error) => problem(StatusCode::SERVICE_UNAVAILABLE, format!("{error}; send the payment again later")),
     }
 }
