@@ -492,6 +492,38 @@ pub fn apply_payment(
     (next, applied)
 }
 
+/// Takes a reversed payment (`payment.reversed`: the bank took it back) off
+/// the charge: it no longer counts toward the amount, so the charge may be
+/// owed, and due for enforcement, again. The payments left are applied
+/// again in their order, so one that overpaid only because of the reversed
+/// one now counts toward the fine instead of being a refund due. A payment
+/// the charge does not hold changes nothing.
+pub fn reverse_payment(state: &ChargeState, provider: &str, payment: &str) -> ChargeState {
+    if !state.payments.iter().any(|p| p.payment == payment && p.provider == provider) {
+        return state.clone();
+    }
+    let mut next = state.clone();
+    let kept: Vec<PaymentApplied> = std::mem::take(&mut next.payments)
+        .into_iter()
+        .filter(|p| !(p.payment == payment && p.provider == provider))
+        .collect();
+    next.paid_tiyn = 0;
+    next.credited_tiyn = 0;
+    next.refund_due_tiyn = 0;
+    for applied in kept {
+        let incoming = IncomingPayment {
+            payment: applied.payment,
+            provider: applied.provider,
+            amount_tiyn: applied.amount_tiyn,
+            at: applied.at,
+            seq: applied.seq,
+        };
+        next = apply_payment(&next, &incoming, applied.status).0;
+    }
+    next.status = next.status_now();
+    next
+}
+
 /// Marks the charge held back by an unmatched payment (idempotent).
 pub fn hold(state: &ChargeState, payment_key: &str, at: DateTime<Utc>) -> ChargeState {
     let mut next = state.clone();

@@ -137,6 +137,31 @@ fn the_same_payment_twice_changes_nothing() {
 }
 
 #[test]
+fn a_reversed_payment_stops_counting_and_the_charge_is_due_again() {
+    let state = imposed(r#""amount_kzt":"20000.00""#, "2026-03-12", false, "2026-03-02");
+    let paid = pay(&pay(&state, "K-1", "2026-03-03", "15000.00"), "K-2", "2026-03-04", "6000.00");
+    assert!(paid.covered());
+    assert_eq!(paid.refund_due_tiyn, tenge("1000.00"));
+    assert!(matches!(paid.gate(day("2026-04-20")), Err(NotDue::Covered(_))));
+    // The larger payment is taken back: the 6,000 left count in full (the
+    // 1,000 it overpaid is owed to the fine now, not a refund).
+    let reversed = charge::reverse_payment(&paid, "kaspi", "K-1");
+    assert!(!reversed.covered());
+    assert_eq!(reversed.paid_tiyn, tenge("6000.00"));
+    assert_eq!(reversed.credited_tiyn, tenge("6000.00"));
+    assert_eq!(reversed.refund_due_tiyn, 0);
+    assert_eq!(reversed.payments.len(), 1);
+    assert_eq!(reversed.payments[0].refund_tiyn, 0);
+    assert_eq!(reversed.status, reversed.status_now());
+    let due = reversed.gate(day("2026-04-20")).expect("due again");
+    assert_eq!((due.owed.tiyn(), due.due), (tenge("14000.00"), day("2026-04-12")));
+    assert!(matches!(reversed.gate(day("2026-04-11")), Err(NotDue::VoluntaryTerm(_))), "the term is unchanged");
+    // Another provider's payment of the same id, or one it does not hold: nothing.
+    assert_eq!(charge::reverse_payment(&paid, "halyk", "K-1"), paid);
+    assert_eq!(charge::reverse_payment(&reversed, "kaspi", "K-1"), reversed);
+}
+
+#[test]
 fn the_gate_as_of_a_day() {
     let base = imposed(r#""amount_kzt":"20000.00""#, "2026-03-12", false, "2026-03-02");
     // Voluntary term: 30 calendar days after 12 March = 11 April; due from 12 April.

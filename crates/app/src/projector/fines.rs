@@ -379,16 +379,7 @@ impl Projector {
         let at = event.at_utc();
         if let Some(uin) = state.matched_uin.clone() {
             if let Some(charge) = self.get::<ChargeState>(kind::CHARGE, &uin)? {
-                let mut next = charge.clone();
-                for applied in
-                    next.payments.iter().filter(|p| p.payment == state.payment && p.provider == state.provider)
-                {
-                    next.paid_tiyn = next.paid_tiyn.saturating_sub(applied.amount_tiyn);
-                    next.credited_tiyn = next.credited_tiyn.saturating_sub(applied.credited_tiyn);
-                    next.refund_due_tiyn = next.refund_due_tiyn.saturating_sub(applied.refund_tiyn);
-                }
-                next.payments.retain(|p| !(p.payment == state.payment && p.provider == state.provider));
-                next.status = next.status_now();
+                let next = charge::reverse_payment(&charge, &state.provider, &state.payment);
                 // Owed again: the payer's index must name it again.
                 if let (Some(payer), true) = (next.payer.clone(), next.is_open()) {
                     let mut index: PayerIndex = self.get(kind::PAYER, &payer)?.unwrap_or_default();
