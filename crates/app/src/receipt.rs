@@ -93,6 +93,84 @@ pub enum ReceiptError {
     Proof(String),
     #[error("the stored ledger does not prove event {seq} in the signed head of size {size}: run `casetrail verify`")]
     Inconsistent { seq: u64, size: u64 },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the projection of {0} does not name its event (made by an older version); run `casetrail rebuild`")]
+    NoSequence(String),
+    #[error("the projection of {what} is unreadable ({reason}); run `casetrail rebuild`")]
+    Damaged { what: String, reason: String },
+}
+
+/// The event a business key's receipt is for, as the CLI names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptFor {
+    /// The event with this sequence number.
+    Seq(u64),
+    /// The protocol of the charge with this UIN (a camera fine, which has no
+    /// protocol: its `fine.imposed`).
+    Uin(String),
+    /// A payment: its `payment.received`.
+    Payment { provider: String, payment: String },
+}
+
+/// What [`find_event`] found: the sequence number and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub seq: u64,
+    pub what: String,
+}
+
+fn read_doc<T: serde::de::DeserializeOwned>(
+    store: &mut dyn Store,
+    kind: &str,
+    key: &str,
+    what: &str,
+) -> Result<Option<T>, ReceiptError> {
+    match store.doc(kind, key)? {
+        None => Ok(None),
+        Some(doc) => serde_json::from_str(&doc.doc)
+            .map(Some)
+            .map_err(|error| ReceiptError::Damaged { what: what.to_owned(), reason: error.to_string() }),
+    }
+}
+
+/// The sequence number of the event a receipt is asked for, through the
+/// projections (one or two document reads, never a scan of the ledger).
+pub fn find_event(store: &mut dyn Store, target: &ReceiptFor) -> Result<Found, ReceiptError> {
+    use crate::projector::{kind, PaymentState};
+    use casetrail_domain::charge::ChargeState;
+    use casetrail_domain::registry::ProtocolState;
+    let known =
+        |seq: u64, what: String| if seq == 0 { Err(ReceiptError::NoSequence(what)) } else { Ok(Found { seq, what }) };
+    match target {
+        ReceiptFor::Seq(seq) => Ok(Found { seq: *seq, what: "asked by its sequence number".to_owned() }),
+        ReceiptFor::Payment { provider, payment } => {
+            let key = format!("{provider}/{payment}");
+            let what = format!("payment {payment} of {provider}");
+            let Some(state) = read_doc::<PaymentState>(store, kind::PAYMENT, &key, &what)? else {
+                return Err(ReceiptError::NotFound(format!(
+                    "no payment {payment:?} of provider {provider:?} is known; give it as PROVIDER:PAYMENT_ID, as the provider reported it"
+                )));
+            };
+            known(state.seq, what)
+        }
+        ReceiptFor::Uin(uin) => {
+            let uin = casetrail_types::Uin::parse(uin.trim())
+                .map_err(|error| ReceiptError::NotFound(format!("{uin:?} is not a UIN: {error}")))?
+                .to_string();
+            let what = format!("charge {uin}");
+            let Some(charge) = read_doc::<ChargeState>(store, kind::CHARGE, &uin, &what)? else {
+                return Err(ReceiptError::NotFound(format!("no charge with UIN {uin} is known")));
+            };
+            let what = format!("the protocol of case {} (charge {uin})", charge.case);
+            match read_doc::<ProtocolState>(store, kind::PROTOCOL, &charge.case, &what)? {
+                Some(protocol) => known(protocol.seq, what),
+                None => {
+                    known(charge.imposed_seq, format!("the decision imposing charge {uin} (it has no signed protocol)"))
+                }
+            }
+        }
+    }
 }
 
 impl From<ProofSourceError> for ReceiptError {

@@ -245,9 +245,14 @@ enum ReceiptAction {
         #[arg(long, env = "CASETRAIL_DB", default_value = "casetrail.db")]
         db: String,
         /// The event's sequence number.
-        #[arg(long, required_unless_present = "payment", conflicts_with = "payment")]
+        #[arg(long, required_unless_present_any = ["payment", "uin"], conflicts_with_all = ["payment", "uin"])]
         seq: Option<u64>,
-        /// A payment, as PROVIDER/PAYMENT_ID: the receipt of its payment.received.
+        /// A charge's 20-digit UIN: the receipt of its signed protocol (of
+        /// its fine.imposed when it has none, e.g. a camera fine).
+        #[arg(long, conflicts_with = "payment")]
+        uin: Option<String>,
+        /// A payment, as PROVIDER:PAYMENT_ID (e.g. kaspi:K-1; PROVIDER/ID is
+        /// also read): the receipt of its payment.received.
         #[arg(long)]
         payment: Option<String>,
         /// Prove against the stored signed head of this size (default: the latest).
@@ -434,12 +439,8 @@ fn main() -> ExitCode {
         Command::Bench { what: Some(BenchWhat::Matching { db, payments, per_file }), .. } => {
             bench::run_matching(&db, payments, per_file)
         }
-        Command::Receipt { action: ReceiptAction::Get { db, seq, payment, head_size, out } } => {
-            let target = match (&payment, seq) {
-                (Some(payment), _) => receipt::Target::Payment(payment),
-                (None, seq) => receipt::Target::Seq(seq.unwrap_or_default()),
-            };
-            receipt::get(&db, target, head_size, out.as_deref())
+        Command::Receipt { action: ReceiptAction::Get { db, seq, uin, payment, head_size, out } } => {
+            receipt::target(seq, uin, payment).and_then(|target| receipt::get(&db, &target, head_size, out.as_deref()))
         }
         Command::Receipt { action: ReceiptAction::Verify { file, against, key_pub } } => {
             receipt::verify(&file, against.as_deref(), key_pub.as_deref())

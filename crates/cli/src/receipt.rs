@@ -5,46 +5,45 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use casetrail_app::receipt::{self, HeadStatement, Receipt, ReceiptFailure};
+use casetrail_app::receipt::{self, HeadStatement, Receipt, ReceiptFailure, ReceiptFor};
 use casetrail_app::DbLocation;
 
 /// Exit code when a receipt does not verify (as `verify` on tampering).
 const EXIT_RECEIPT_FAILED: u8 = 3;
 
-/// Which event a receipt is for.
-pub enum Target<'a> {
-    Seq(u64),
-    /// `PROVIDER/PAYMENT_ID`: the `payment.received` of that payment.
-    Payment(&'a str),
+/// Which event a receipt is for, from `--seq`, `--uin` or `--payment`.
+pub fn target(seq: Option<u64>, uin: Option<String>, payment: Option<String>) -> Result<ReceiptFor> {
+    match (seq, uin, payment) {
+        (_, Some(uin), _) => Ok(ReceiptFor::Uin(uin)),
+        (_, _, Some(payment)) => {
+            let Some((provider, id)) = payment.split_once(':').or_else(|| payment.split_once('/')) else {
+                bail!("--payment {payment:?}: give it as PROVIDER:PAYMENT_ID, e.g. kaspi:K-1");
+            };
+            anyhow::ensure!(
+                !provider.is_empty() && !id.is_empty(),
+                "--payment {payment:?}: give it as PROVIDER:PAYMENT_ID, e.g. kaspi:K-1"
+            );
+            Ok(ReceiptFor::Payment { provider: provider.to_owned(), payment: id.to_owned() })
+        }
+        (Some(seq), None, None) => Ok(ReceiptFor::Seq(seq)),
+        (None, None, None) => bail!("say which receipt: --seq N, --uin UIN or --payment PROVIDER:PAYMENT_ID"),
+    }
 }
 
-pub fn get(db: &str, target: Target<'_>, head_size: Option<u64>, out: Option<&Path>) -> Result<ExitCode> {
+pub fn get(db: &str, target: &ReceiptFor, head_size: Option<u64>, out: Option<&Path>) -> Result<ExitCode> {
     let mut store = DbLocation::parse(db).open().context("cannot open the database")?;
-    let seq = match target {
-        Target::Seq(seq) => seq,
-        Target::Payment(key) => payment_seq(store.as_mut(), key)?,
-    };
+    let found = receipt::find_event(store.as_mut(), target)?;
+    let seq = found.seq;
     let receipt = receipt::make_receipt(store.as_mut(), seq, head_size)?;
     write_json(&receipt, out)?;
     eprintln!(
-        "receipt for event {seq} ({}) in the signed tree of {} events{}",
+        "receipt for event {seq} ({}, {}) in the signed tree of {} events{}",
         receipt.entry.record.get("type").and_then(serde_json::Value::as_str).unwrap_or("?"),
+        found.what,
         receipt.tree_head.head.size,
         out.map(|path| format!(", written to {}", path.display())).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn payment_seq(store: &mut dyn casetrail_ledger::Store, key: &str) -> Result<u64> {
-    let Some(doc) = store.doc(casetrail_app::projector::kind::PAYMENT, key)? else {
-        bail!("no payment {key:?} is known; give it as PROVIDER/PAYMENT_ID, as the provider reported it");
-    };
-    let payment: casetrail_app::projector::PaymentState =
-        serde_json::from_str(&doc.doc).with_context(|| format!("the projection of payment {key:?} is damaged"))?;
-    if payment.seq == 0 {
-        bail!("the projection of payment {key:?} has no sequence number; run `casetrail rebuild`");
-    }
-    Ok(payment.seq)
 }
 
 pub fn head(db: &str, from_size: Option<u64>, out: Option<&Path>) -> Result<ExitCode> {

@@ -63,6 +63,7 @@ macro_rules! on_both {
 
 on_both!(
     receipts_verify_in_rust_and_python,
+    receipts_by_business_key,
     altered_records_and_proofs_fail,
     later_heads_extend_receipts_and_forks_fail,
     field_sync_is_idempotent_and_survives_an_unreachable_server,
@@ -219,6 +220,58 @@ fn receipts_verify_in_rust_and_python(dir: &Path, new_db: &NewDb) {
     let older = receipt(dir, &url, &["--seq", "2", "--head-size", "5"], "older.json");
     assert_eq!(older["tree_head"]["size"], 5);
     assert_passes(dir, &["older.json"]);
+}
+
+/// `--uin` gives the receipt of the charge's signed protocol and
+/// `--payment PROVIDER:ID` that of the payment, the same receipts as by
+/// their sequence numbers; a camera fine's UIN gives its decision; an
+/// unknown key says so; a rebuild keeps the keys.
+fn receipts_by_business_key(dir: &Path, new_db: &NewDb) {
+    let (db, key, uin) = populated(dir, new_db);
+    let url = db.url();
+    let by_uin = receipt(dir, &url, &["--uin", &uin], "by-uin.json");
+    assert_eq!(by_uin["entry"]["record"]["type"], "fine.protocol_signed");
+    assert_eq!(by_uin["entry"]["record"]["case"], "C-1");
+    let by_seq = receipt(dir, &url, &["--seq", "2"], "by-seq.json");
+    assert_eq!(by_uin["entry"], by_seq["entry"], "the first protocol is event 2");
+    let by_payment = receipt(dir, &url, &["--payment", "kaspi:p-1"], "by-payment.json");
+    assert_eq!(by_payment["entry"]["record"]["type"], "payment.received");
+    assert_eq!(by_payment["entry"]["record"]["payment"], "p-1");
+    let old_form = receipt(dir, &url, &["--payment", "kaspi/p-1"], "old-form.json");
+    assert_eq!(old_form["entry"], by_payment["entry"]);
+    ok(&["receipt", "verify", "by-uin.json"], dir);
+    ok(&["receipt", "verify", "by-payment.json"], dir);
+
+    // A camera fine has no protocol: its receipt is the decision's.
+    let camera = dir.join("camera.jsonl");
+    let fine = r#"{"type":"fine.imposed","id":"i-14","at":"2026-03-02T10:20:00+05:00","case":"CAM-14","uin":"20260000000000000140","amount_kzt":"20000.00","in_force_at":"2026-03-12","short_procedure":false}"#;
+    std::fs::write(&camera, format!("{fine}\n")).expect("write");
+    let mut args = vec!["import"];
+    args.extend(db_args(&url, &key));
+    args.extend(["--source", "cameras", camera.to_str().expect("path")]);
+    ok(&args, dir);
+    let decision = receipt(dir, &url, &["--uin", "20260000000000000140"], "camera.json");
+    assert_eq!(decision["entry"]["record"]["type"], "fine.imposed");
+    assert_eq!(decision["entry"]["record"]["case"], "CAM-14");
+
+    let refused = |selector: &[&str], says: &str| {
+        let mut args = vec!["receipt", "get", "--db", url.as_str()];
+        args.extend(selector);
+        let output = run(&args, dir);
+        assert!(!output.status.success(), "{selector:?} must fail");
+        assert!(text(&output).contains(says), "{selector:?} should say {says:?}: {}", text(&output));
+    };
+    refused(&["--uin", "20260000000000000026"], "no charge with UIN 20260000000000000026");
+    refused(&["--uin", "12345"], "is not a UIN");
+    refused(&["--payment", "kaspi:p-404"], "no payment \"p-404\" of provider \"kaspi\"");
+    refused(&["--payment", "kaspi"], "PROVIDER:PAYMENT_ID");
+
+    // Rebuilt projections still find the events.
+    let mut args = vec!["rebuild"];
+    args.extend(db_args(&url, &key));
+    ok(&args, dir);
+    assert_eq!(receipt(dir, &url, &["--uin", &uin], "rebuilt.json")["entry"], by_seq["entry"]);
+    assert_eq!(receipt(dir, &url, &["--payment", "kaspi:p-1"], "rebuilt-payment.json")["entry"], by_payment["entry"]);
 }
 
 fn rewrite(dir: &Path, from: &str, to: &str, change: impl Fn(&mut serde_json::Value)) {

@@ -112,6 +112,10 @@ pub struct InstalmentPlan {
 pub struct ChargeState {
     pub uin: String,
     pub case: String,
+    /// The ledger sequence number of the `fine.imposed` (0 in projections
+    /// made before it was kept).
+    #[serde(default)]
+    pub imposed_seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
     /// IIN or BIN of the offender, when a protocol names one.
@@ -251,7 +255,7 @@ pub fn apply(
                 format!("a charge with UIN {} already exists; every charge needs its own UIN", imposed.uin),
             ));
         }
-        return impose(imposed, protocol, at);
+        return impose(imposed, protocol, at).map(|charge| ChargeState { imposed_seq: seq, ..charge });
     }
     let Some(current) = state else {
         return Err(RuleViolation::new(
@@ -342,6 +346,7 @@ fn impose(
     Ok(ChargeState {
         uin: imposed.uin.to_string(),
         case: imposed.case.to_string(),
+        imposed_seq: 0,
         agency: protocol.map(|p| p.agency.clone()),
         payer: protocol.and_then(|p| p.offender.clone()),
         amount_tiyn: amount.tiyn(),

@@ -40,6 +40,10 @@ pub struct ProtocolState {
     pub offender: Option<String>,
     pub signed_at: DateTime<Utc>,
     pub signed_on: NaiveDate,
+    /// The ledger sequence number of the `fine.protocol_signed` (set by the
+    /// projector; 0 in projections made before it was kept).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// An agency registration replaces the previous one (names change).
@@ -98,6 +102,7 @@ pub fn apply_protocol(state: Option<&ProtocolState>, event: &Event) -> Result<Pr
         offender: protocol.offender.number(),
         signed_at,
         signed_on: casetrail_types::time::local_date(signed_at),
+        seq: 0,
     })
 }
 

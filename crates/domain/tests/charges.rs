@@ -38,6 +38,7 @@ fn protocol_on(text: &str) -> ProtocolState {
         offender: Some("850808310738".into()),
         signed_at: noon(text),
         signed_on: day(text),
+        seq: 1,
     }
 }
 

@@ -72,7 +72,8 @@ impl Projector {
         let device: Option<DeviceState> = self.get(kind::DEVICE, r.device.as_str())?;
         registry::verify_protocol(device.as_ref(), event)?;
         let current: Option<ProtocolState> = self.get(kind::PROTOCOL, r.case.as_str())?;
-        let next = registry::apply_protocol(current.as_ref(), event)?;
+        let mut next = registry::apply_protocol(current.as_ref(), event)?;
+        next.seq = self.seq();
         self.count(&next.agency, day, metric::PROTOCOLS_SIGNED, 1);
         self.put(kind::PROTOCOL, r.case.as_str(), Some(&next.agency.clone()), &next)
     }
