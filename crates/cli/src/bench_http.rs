@@ -54,6 +54,8 @@ pub struct HttpBenchOptions {
     /// Most records per transaction in the writer (1: a commit per
     /// request, no group commit).
     pub batch: usize,
+    /// Read-only connections beside the writer (0: reads under its lock).
+    pub readers: usize,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -100,8 +102,13 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
         .context("cannot write the wrk script")?;
 
     let bare = runtime.block_on(start(bare_router()))?;
-    let config = WebConfig { write_batch_max: options.batch.max(1), ..WebConfig::default() };
-    let what = format!("casetrail_web router, ≤ {} records per commit", options.batch.max(1));
+    let config =
+        WebConfig { write_batch_max: options.batch.max(1), read_connections: options.readers, ..WebConfig::default() };
+    let what = format!(
+        "casetrail_web router, ≤ {} records per commit, {} read connections",
+        options.batch.max(1),
+        options.readers
+    );
     let casetrail = runtime.block_on(start(casetrail_web::router_with(ledger, config)))?;
 
     // Rounds alternate between the two, so that whatever else the machine

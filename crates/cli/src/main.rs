@@ -233,6 +233,10 @@ enum BenchWhat {
         /// Most records per durable transaction (1: no group commit).
         #[arg(long, default_value_t = 1024)]
         batch: usize,
+        /// Read-only connections beside the writer (0: reads wait for
+        /// commits under the ledger's lock, as before them).
+        #[arg(long, default_value_t = 4)]
+        readers: usize,
     },
 }
 
@@ -480,9 +484,17 @@ fn main() -> ExitCode {
         Command::Apikey { action: ApikeyAction::Revoke { db, key_id, reason } } => {
             commands::apikey_revoke(&db, &key_id, &reason)
         }
-        Command::Bench { what: Some(BenchWhat::Http { seconds, connections, threads, rounds, batch }), .. } => {
-            bench_http::run_http(&bench_http::HttpBenchOptions { seconds, connections, threads, rounds, batch })
-        }
+        Command::Bench {
+            what: Some(BenchWhat::Http { seconds, connections, threads, rounds, batch, readers }),
+            ..
+        } => bench_http::run_http(&bench_http::HttpBenchOptions {
+            seconds,
+            connections,
+            threads,
+            rounds,
+            batch,
+            readers,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -156,6 +156,15 @@ pub trait Store: Send {
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>>;
     /// Every counter row `(agency, day, metric, value)`, ordered.
     fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>>;
+    /// Another connection to the same database that only reads, so that
+    /// reads run beside the writer instead of waiting for its commits
+    /// (SQLite in WAL mode lets readers run during a commit; PostgreSQL
+    /// sessions do anyway). Each read sees every transaction committed
+    /// before it started. `None` when the backend cannot open one (an
+    /// in-memory database, a store made from a bare client): read here.
+    fn reader(&self) -> StoreResult<Option<Box<dyn Store>>> {
+        Ok(None)
+    }
 }
 
 /// A write transaction. Dropping it without `commit` rolls back.

@@ -72,6 +72,9 @@ const EVENT_TYPES: &[Type] = &[
 /// A casetrail ledger in a PostgreSQL database.
 pub struct PgStore {
     client: Client,
+    /// Where it connected, to open readers beside it (`None` for a store
+    /// made from a bare client).
+    url: Option<String>,
 }
 
 fn db(action: &'static str) -> impl Fn(postgres::Error) -> StoreError {
@@ -105,14 +108,26 @@ impl PgStore {
     /// `postgres://` URL or a libpq `key=value` string.
     pub fn connect(url: &str) -> StoreResult<Self> {
         let client = Client::connect(url, NoTls).map_err(db("connecting to PostgreSQL"))?;
-        Self::from_client(client)
+        let mut store = Self::from_client(client)?;
+        store.url = Some(url.to_owned());
+        Ok(store)
     }
 
     /// Wraps a connected client and migrates the database.
     pub fn from_client(client: Client) -> StoreResult<Self> {
-        let mut store = Self { client };
+        let mut store = Self { client, url: None };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// A session that only reads, beside the writer's (no migration: the
+    /// writer's connection did it).
+    pub fn connect_reader(url: &str) -> StoreResult<Self> {
+        let mut client = Client::connect(url, NoTls).map_err(db("connecting a PostgreSQL reader"))?;
+        client
+            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .map_err(db("making a PostgreSQL reader read-only"))?;
+        Ok(Self { client, url: Some(url.to_owned()) })
     }
 
     /// The raw client, for tests that play an attacker with the database.
@@ -255,6 +270,13 @@ fn read_events_after(client: &mut impl GenericClient, after: u64, limit: usize) 
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn reader(&self) -> StoreResult<Option<Box<dyn Store>>> {
+        match &self.url {
+            Some(url) => Ok(Some(Box::new(Self::connect_reader(url)?))),
+            None => Ok(None),
+        }
     }
 
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {

@@ -11,7 +11,7 @@ use casetrail_ledger::{
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 /// Migrations in order; `user_version` records how many were applied.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
@@ -37,6 +37,18 @@ const PRAGMAS: &[(&str, &str)] = &[
     ("trusted_schema", "OFF"),
 ];
 
+/// Pragmas of a read-only connection beside the writer
+/// ([`SqliteStore::open_reader`]): a smaller page cache each, and
+/// `query_only` so that nothing can write through it.
+const READER_PRAGMAS: &[(&str, &str)] = &[
+    ("query_only", "ON"),
+    ("busy_timeout", "10000"),
+    ("temp_store", "MEMORY"),
+    ("cache_size", "-32768"),
+    ("mmap_size", "0"),
+    ("trusted_schema", "OFF"),
+];
+
 pub struct SqliteStore {
     connection: Connection,
 }
@@ -50,6 +62,17 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
         let connection = Connection::open(path).map_err(db("opening the SQLite file"))?;
         Self::init(connection)
+    }
+
+    /// A read-only connection to a database file another connection has
+    /// opened (and migrated) in WAL mode: it reads while that one commits.
+    pub fn open_reader(path: &Path) -> StoreResult<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags).map_err(db("opening a SQLite reader"))?;
+        for (name, value) in READER_PRAGMAS {
+            connection.pragma_update(None, name, value).map_err(db("setting a reader's pragmas"))?;
+        }
+        Ok(Self { connection })
     }
 
     /// A private in-memory database (tests and benchmarks).
@@ -152,6 +175,13 @@ fn doc_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectionDoc> {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn reader(&self) -> StoreResult<Option<Box<dyn Store>>> {
+        match self.connection.path() {
+            Some(path) if !path.is_empty() => Ok(Some(Box::new(Self::open_reader(Path::new(path))?))),
+            _ => Ok(None),
+        }
     }
 
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {

@@ -51,6 +51,9 @@ pub struct WebConfig {
     pub login_failures_max: u32,
     /// Records per group commit of the HTTP write path.
     pub write_batch_max: usize,
+    /// Read-only connections opened beside the writer's (reads never wait
+    /// for a commit); 0 reads under the ledger's lock, as before them.
+    pub read_connections: usize,
     /// Payment apps' webhook secrets (`serve --webhook-secrets FILE`);
     /// `None`: the webhook answers 503, not configured.
     pub webhook_secrets: Option<casetrail_connectors::webhook::Secrets>,
@@ -64,6 +67,7 @@ impl Default for WebConfig {
             today: None,
             login_failures_max: 5,
             write_batch_max: 1024,
+            read_connections: 4,
             webhook_secrets: None,
         }
     }

@@ -1,7 +1,9 @@
 //! What every handler shares: the ledger (sync, behind a mutex, used from
-//! `spawn_blocking`), the group-commit writer, sessions, the login limiter,
-//! the translations, the metrics and the settings.
+//! `spawn_blocking`), read-only connections beside it, the group-commit
+//! writer, sessions, the login limiter, the translations, the metrics and
+//! the settings.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use casetrail_app::Ledger;
@@ -24,6 +26,11 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub ledger: Arc<Mutex<Ledger>>,
+    /// Read-only connections to the same database: reads never wait for a
+    /// commit. Empty when the store cannot open any (reads then take the
+    /// ledger's lock).
+    readers: Readers,
+    next_reader: AtomicUsize,
     pub writer: Writer,
     pub sessions: Sessions,
     pub limiter: LoginLimiter,
@@ -32,6 +39,20 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
+}
+
+/// The read-only connections. Closed on a thread of their own: closing a
+/// PostgreSQL client blocks, which the async thread that drops the state
+/// must not do.
+struct Readers(Vec<Mutex<Box<dyn Store>>>);
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        let readers = std::mem::take(&mut self.0);
+        if !readers.is_empty() {
+            let _ = std::thread::spawn(move || drop(readers)).join();
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -48,12 +69,31 @@ pub fn now() -> DateTime<Utc> {
 }
 
 impl AppState {
-    pub fn new(ledger: Ledger, config: WebConfig) -> std::io::Result<AppState> {
+    pub fn new(mut ledger: Ledger, config: WebConfig) -> std::io::Result<AppState> {
+        // On a thread of its own: a PostgreSQL client blocks while it
+        // connects, which an async caller's thread must not do.
+        let readers = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut readers = Vec::with_capacity(config.read_connections);
+                    for _ in 0..config.read_connections {
+                        match ledger.store().reader().map_err(std::io::Error::other)? {
+                            Some(reader) => readers.push(Mutex::new(reader)),
+                            None => break,
+                        }
+                    }
+                    Ok::<_, std::io::Error>(readers)
+                })
+                .join()
+                .map_err(|_| std::io::Error::other("opening the read connections panicked"))?
+        })?;
         let ledger = Arc::new(Mutex::new(ledger));
         let writer = Writer::spawn(ledger.clone(), config.write_batch_max)?;
         let limiter = LoginLimiter::new(config.login_failures_max);
         Ok(AppState(Arc::new(Inner {
             ledger,
+            readers: Readers(readers),
+            next_reader: AtomicUsize::new(0),
             writer,
             sessions: Sessions::default(),
             limiter,
@@ -69,16 +109,31 @@ impl AppState {
         self.config.today.unwrap_or_else(|| casetrail_types::time::local_date(now()))
     }
 
-    /// Runs `read` on the store on a blocking thread.
+    /// Runs `read` on the store on a blocking thread, on a read-only
+    /// connection (an idle one if any): it never waits for a commit, and
+    /// sees every commit that finished before it (so a request that
+    /// appended and then reads sees its own record).
     pub async fn read<T, F>(&self, read: F) -> Result<T, WebError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Store) -> Result<T, WebError> + Send + 'static,
     {
-        let ledger = self.ledger.clone();
+        let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut ledger = ledger.lock().map_err(|_| WebError::internal("the ledger lock is poisoned"))?;
-            read(ledger.store())
+            let readers = &state.readers.0;
+            if readers.is_empty() {
+                let mut ledger = state.ledger.lock().map_err(|_| WebError::internal("the ledger lock is poisoned"))?;
+                return read(ledger.store());
+            }
+            let start = state.next_reader.fetch_add(1, Ordering::Relaxed);
+            let idle = (0..readers.len()).find_map(|i| readers[(start + i) % readers.len()].try_lock().ok());
+            let mut reader = match idle {
+                Some(reader) => reader,
+                None => readers[start % readers.len()]
+                    .lock()
+                    .map_err(|_| WebError::internal("a reader's lock is poisoned"))?,
+            };
+            read(reader.as_mut())
         })
         .await
         .map_err(WebError::internal)?
