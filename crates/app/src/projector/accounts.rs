@@ -1,8 +1,8 @@
 //! Accounts and API keys: who may sign in or call the API, as projection
-//! documents kept from their ledger events (`account.*`, `apikey.*`).
-//!
-//! The access log (`access.logged`) has no document: it is read from the
-//! ledger itself, where it cannot be edited.
+//! documents kept from their ledger events (`account.*`, `apikey.*`); and
+//! the access log (`access.logged`), one document per read of personal
+//! data, newest first, for prosecutors to browse. The ledger entry stays
+//! the evidence; the document is only its index.
 
 use casetrail_domain::RuleViolation;
 use casetrail_exchange::{AccountRole, Event, Record};
@@ -37,6 +37,23 @@ pub struct ApiKeyState {
     pub issued_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One read of personal data, as the access log lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    /// The `access.logged` event.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub account: String,
+    pub subject: String,
+    pub fields: Vec<String>,
+    pub purpose: String,
+}
+
+/// The access document key of event `seq`: keys sort newest first.
+pub fn access_key(seq: u64) -> String {
+    format!("{:020}", u64::MAX - seq)
 }
 
 /// The documents an account or key event touches.
@@ -107,6 +124,18 @@ impl Projector {
                 }
                 state.revoked_at = Some(at);
                 self.put(kind::APIKEY, key, state.agency.clone().as_deref(), &state)
+            }
+            Record::AccessLogged(r) => {
+                let seq = self.seq();
+                let entry = AccessEntry {
+                    seq,
+                    at,
+                    account: r.account.to_string(),
+                    subject: r.subject.to_string(),
+                    fields: r.fields.clone(),
+                    purpose: r.purpose.clone(),
+                };
+                self.put(kind::ACCESS, &access_key(seq), None, &entry)
             }
             _ => Ok(()),
         }

@@ -10,7 +10,7 @@ mod accounts;
 mod appeals;
 mod fines;
 
-pub use accounts::{AccountState, ApiKeyState};
+pub use accounts::{access_key, AccessEntry, AccountState, ApiKeyState};
 pub use fines::{PayerIndex, ReferError};
 
 use casetrail_domain::appeal;
@@ -43,6 +43,9 @@ pub mod kind {
     pub const ACCOUNT: &str = "account";
     /// An API key, by key id (the secret's hash only).
     pub const APIKEY: &str = "apikey";
+    /// One read of personal data (`access.logged`), keyed so that the
+    /// newest comes first ([`super::access_key`]).
+    pub const ACCESS: &str = "access";
     pub const ALL: &[&str] = &[
         AGENCY,
         APPEAL,
@@ -57,6 +60,7 @@ pub mod kind {
         PROSECUTOR_OFFICE,
         ACCOUNT,
         APIKEY,
+        ACCESS,
     ];
 }
 
