@@ -13,13 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use casetrail_app::projector::kind;
+use casetrail_domain::appeal::dispute::{DisputeState, DisputeStatus};
 use casetrail_domain::appeal::view::citizen_view;
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_domain::charge::{ChargeState, ChargeStatus};
 use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{
-    AgencySlug, AppealAccepted, AppealAnswered, AppealExtended, AppealForwarded, AppealKind, AppealRegistered, Channel,
-    ForwardReason, Ident, Outcome as AnswerOutcome, Party, Record,
+    AgencySlug, AppealAccepted, AppealAnswered, AppealAssigned, AppealExtended, AppealForwarded, AppealKind,
+    AppealRegistered, Channel, ForwardReason, Ident, Outcome as AnswerOutcome, Party, Record,
 };
 use casetrail_types::{Iin, Money, Uin};
 use chrono::NaiveDate;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/appeals/track", post(track_appeal))
         .route("/api/v1/appeals/{number}", get(appeal_detail))
         .route("/api/v1/appeals/{number}/accept", post(accept_appeal))
+        .route("/api/v1/appeals/{number}/assign", post(assign_appeal))
         .route("/api/v1/appeals/{number}/forward", post(forward_appeal))
         .route("/api/v1/appeals/{number}/extend", post(extend_appeal))
         .route("/api/v1/appeals/{number}/answer", post(answer_appeal))
@@ -76,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         track_appeal,
         appeal_detail,
         accept_appeal,
+        assign_appeal,
         forward_appeal,
         extend_appeal,
         answer_appeal,
@@ -576,6 +579,64 @@ async fn append_action(state: &AppState, principal: &Principal, record: Record) 
     }
 }
 
+#[derive(Deserialize, ToSchema, Clone, Debug)]
+pub struct AssignDto {
+    /// The agency competent to answer (its slug).
+    pub to: String,
+}
+
+/// Settles a competence dispute: the prosecutor's office assigns the appeal
+/// to the competent body, which can no longer forward it. Authorized by the
+/// appeal's region (its own, else its holder's); 409 without an open
+/// dispute, 400 for an unknown agency.
+pub async fn assign(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+    input: AssignDto,
+) -> Result<ActionResultDto, WebError> {
+    let (dispute, agencies) = disputed_appeal(state, principal, number).await?;
+    let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
+    if !dispute.is_some_and(|d| d.status == DisputeStatus::Open) {
+        return Err(WebError::Conflict(format!("appeal {number} has no open competence dispute")));
+    }
+    let to = AgencySlug::parse(&input.to).map_err(|e| WebError::BadRequest(format!("`to`: {e}")))?;
+    if !agencies.contains_key(to.as_str()) {
+        return Err(WebError::BadRequest(format!("`to`: no agency {to} is registered")));
+    }
+    let by = principal.agency.as_deref().ok_or_else(|| WebError::Forbidden("this account has no agency".into()))?;
+    let record = Record::AppealAssigned(AppealAssigned {
+        appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        to,
+        by: AgencySlug::parse(by).map_err(WebError::internal)?,
+    });
+    append_action(state, principal, record).await
+}
+
+/// An appeal's dispute (if any) for a principal who may settle disputes in
+/// the appeal's region, with the agencies.
+async fn disputed_appeal(
+    state: &AppState,
+    principal: Option<&Principal>,
+    number: &str,
+) -> Result<(Option<DisputeState>, BTreeMap<String, AgencyState>), WebError> {
+    let key = number.to_owned();
+    let (appeal, dispute, agencies) = state
+        .read(move |store| {
+            let dispute: Option<DisputeState> = docs::load(store, kind::DISPUTE, &key)?;
+            Ok((docs::appeal(store, &key)?, dispute, docs::agencies(store)?))
+        })
+        .await?;
+    let Some(appeal) = appeal else {
+        authorize(principal, Action::SettleDispute, Target::Anywhere)?;
+        return Err(WebError::NotFound(format!("no appeal {number}")));
+    };
+    let holder = appeal.holder().to_string();
+    let region = appeal.region.clone().or_else(|| agencies.get(&holder).and_then(|a| a.region.clone()));
+    authorize(principal, Action::SettleDispute, Target::Agency { slug: &holder, region: region.as_deref() })?;
+    Ok((dispute, agencies))
+}
+
 /// Takes an appeal the principal's agency holds into work (409 when it
 /// was accepted already).
 pub async fn accept(
@@ -596,7 +657,8 @@ pub async fn accept(
 }
 
 /// Forwards an appeal; refuses (409) a forward back to a body that held
-/// it unless `confirm` is set.
+/// it unless `confirm` is set, and answers 409 for an appeal a prosecutor
+/// assigned to its holder (the attempt is recorded).
 pub async fn forward(
     state: &AppState,
     principal: Option<&Principal>,
@@ -619,7 +681,18 @@ pub async fn forward(
         reason,
         note: input.note.filter(|n| !n.trim().is_empty()),
     });
-    append_action(state, principal, record).await
+    let done = append_action(state, principal, record).await?;
+    // After a prosecutor's assignment the forward is recorded (it was
+    // attempted, and the ledger raises an alert) but moves nothing.
+    if let (Some(to), Some(by)) = (&appeal.assigned_to, &appeal.assigned_by) {
+        if to == appeal.holder() {
+            return Err(WebError::Conflict(format!(
+                "{by} assigned appeal {number} to {to}: it cannot be forwarded; the attempt is recorded as event {} and raised as an alert",
+                done.seq
+            )));
+        }
+    }
+    Ok(done)
 }
 
 pub async fn extend(
@@ -1366,6 +1439,27 @@ async fn forward_appeal(
     held_appeal(&state, principal.as_ref(), &number, Action::ActOnAppeal).await?;
     let input: ForwardDto = json_body(&body)?;
     Ok(Json(forward(&state, principal.as_ref(), &number, input).await?))
+}
+
+/// Settles a competence dispute: assigns the appeal to the competent body (a prosecutor's office of the appeal's region).
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/assign", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+    request_body = AssignDto, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn assign_appeal(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionResultDto>, WebError> {
+    let input: AssignDto = match json_body(&body) {
+        Ok(input) => input,
+        // The caller is checked before the body.
+        Err(error) => {
+            disputed_appeal(&state, principal.as_ref(), &number).await?;
+            return Err(error);
+        }
+    };
+    Ok(Json(assign(&state, principal.as_ref(), &number, input).await?))
 }
 
 /// Takes an appeal into work (the holder's officer); moves no clock.

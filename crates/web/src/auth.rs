@@ -183,6 +183,10 @@ pub enum Action {
     Administer,
     /// Sign a protocol on a field device (and show its payment code).
     SignProtocol,
+    /// Settle a competence dispute by assigning the appeal (`appeal.assigned`).
+    SettleDispute,
+    /// Read the access log (who read which personal data).
+    ReadAccessLog,
 }
 
 impl Action {
@@ -200,6 +204,8 @@ impl Action {
             Action::ReadQuarantine => &[Admin],
             Action::Administer => &[Admin],
             Action::SignProtocol => &[FieldOfficer],
+            Action::SettleDispute => &[Prosecutor],
+            Action::ReadAccessLog => &[Prosecutor, Admin],
         }
     }
 

@@ -24,6 +24,7 @@ fn rule(operation_id: &str) -> Rule {
         // Reports filter rows by scope instead of refusing.
         "report" => Rule::Roles(&[("prosecutor", true), ("analyst", true)]),
         // A bailiff refers to its own chamber, and only charges of its region.
+        "assign_appeal" => Rule::Roles(&[("prosecutor", false)]),
         "refer_fine" => Rule::Roles(&[("bailiff", false)]),
         // Lists filtered to the chamber's region and its own referrals.
         "bailiff_due" | "bailiff_recalls" => Rule::Roles(&[("bailiff", true)]),

@@ -11,6 +11,7 @@ mod helpers;
 mod admin;
 mod authorization;
 mod citizen;
+mod disputes;
 mod field;
 mod login;
 mod open311;
