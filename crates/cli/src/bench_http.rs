@@ -90,6 +90,7 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
     eprintln!("preparing a fresh SQLite ledger with the agencies of a simulated city …");
     let (mut ledger, template, bearer) = prepare(&db, &key)?;
     let events_before = ledger.store().ledger_state()?.size();
+    let heads_before = ledger.store().tree_heads()?.len();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -124,7 +125,10 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
 
     // The server's ledger is gone with the runtime; read the file again.
-    let events_after = DbLocation::parse(&db.to_string_lossy()).open()?.ledger_state()?.size();
+    let mut after = DbLocation::parse(&db.to_string_lossy()).open()?;
+    let events_after = after.ledger_state()?.size();
+    // One signed tree head per transaction: the group commits' count.
+    let commits = after.tree_heads()?.len().saturating_sub(heads_before);
     let appended = events_after - events_before;
     let created: u64 = casetrail_runs.iter().map(|run| run.requests.saturating_sub(run.non_2xx)).sum();
     let ratios: Vec<f64> =
@@ -154,6 +158,10 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
         shown.join(", ")
     );
     println!("events appended:        {appended} for {created} answered registrations");
+    println!(
+        "group commits:          {commits} (fsync each), {:.1} records per commit on average",
+        appended as f64 / commits.max(1) as f64
+    );
 
     for (bare_result, casetrail_result) in bare_runs.iter().zip(&casetrail_runs) {
         if bare_result.non_2xx > 0 || bare_result.socket_errors > 0 {

@@ -157,8 +157,8 @@ fn read_events_after(connection: &Connection, after: u64, limit: usize) -> Store
 
 fn read_state(connection: &Connection) -> StoreResult<LedgerState> {
     let bytes: Option<Vec<u8>> = connection
-        .query_row("SELECT frontier FROM ledger_state WHERE id = 1", [], |row| row.get(0))
-        .optional()
+        .prepare_cached("SELECT frontier FROM ledger_state WHERE id = 1")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)).optional())
         .map_err(db("reading the ledger state"))?;
     match bytes {
         None => Ok(LedgerState::default()),
@@ -301,13 +301,10 @@ impl Store for SqliteStore {
     }
 
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>> {
+        // Cached: the web server reads documents one by one, per request.
         self.connection
-            .query_row(
-                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key = ?2",
-                params![kind, key],
-                doc_from_row,
-            )
-            .optional()
+            .prepare_cached("SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key = ?2")
+            .and_then(|mut statement| statement.query_row(params![kind, key], doc_from_row).optional())
             .map_err(db("reading a projection"))
     }
 
