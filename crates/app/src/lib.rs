@@ -96,6 +96,9 @@ pub struct ImportSummary {
     /// The sequence number of each accepted line, in input order (only
     /// kept when asked, for the API).
     pub sequences: Vec<u64>,
+    /// Why each quarantined input line was refused: (its line, the reason),
+    /// so that a caller can answer with the reason at once.
+    pub refusals: Vec<(Option<u64>, String)>,
 }
 
 impl ImportSummary {
@@ -104,6 +107,7 @@ impl ImportSummary {
         self.duplicates += other.duplicates;
         self.quarantined += other.quarantined;
         self.sequences.extend(other.sequences);
+        self.refusals.extend(other.refusals);
     }
 }
 
@@ -209,6 +213,7 @@ impl Ledger {
             let event = match &incoming.parsed {
                 Ok(event) => event,
                 Err(error) => {
+                    summary.refusals.push((incoming.line, error.reason.clone()));
                     quarantine.push(quarantined(now, source, incoming, error.field.clone(), error.reason.clone()));
                     continue;
                 }
@@ -232,6 +237,7 @@ impl Ledger {
                 }
                 Err(ProjectError::Rule(violation)) => {
                     seen.remove(key);
+                    summary.refusals.push((incoming.line, violation.reason.clone()));
                     quarantine.push(quarantined(
                         now,
                         source,

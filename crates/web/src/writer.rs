@@ -155,14 +155,21 @@ fn commit_source(
         }
     };
     let mut seen: HashSet<&str> = HashSet::new();
+    // Lines are numbered 1.. in the batch (see `commit`).
+    let refusal = |index: usize| {
+        summary.refusals.iter().find(|(line, _)| *line == Some(index as u64 + 1)).map(|(_, reason)| reason.clone())
+    };
     keys.iter()
-        .map(|key| match key {
+        .enumerate()
+        .map(|(index, key)| match key {
             Err(reason) => Ok(Outcome::Quarantined { reason: reason.clone() }),
             Ok(key) => match found.get(&(source.to_owned(), key.clone())) {
                 Some(seq) if *seq > size_before && seen.insert(key.as_str()) => Ok(Outcome::Appended { seq: *seq }),
                 Some(seq) => Ok(Outcome::Duplicate { seq: *seq }),
                 None => Ok(Outcome::Quarantined {
-                    reason: "the record breaks a rule of the ledger; see the quarantine for the reason".into(),
+                    reason: refusal(index).unwrap_or_else(|| {
+                        "the record breaks a rule of the ledger; see the quarantine for the reason".into()
+                    }),
                 }),
             },
         })
