@@ -23,6 +23,7 @@ macro_rules! sources {
             include_str!(concat!("../locales/", $lang, "/admin.ftl")),
             include_str!(concat!("../locales/", $lang, "/bailiff.ftl")),
             include_str!(concat!("../locales/", $lang, "/field.ftl")),
+            include_str!(concat!("../locales/", $lang, "/oversight.ftl")),
             include_str!(concat!("../locales/", $lang, "/prosecutor.ftl")),
             include_str!(concat!("../locales/", $lang, "/story.ftl")),
         ]

@@ -31,6 +31,7 @@ use crate::state::AppState;
 mod admin;
 mod bailiff;
 mod field;
+mod oversight;
 mod prosecutor;
 mod receipts;
 mod story;
@@ -42,6 +43,7 @@ pub fn translated_sources() -> Vec<&'static str> {
         admin::TRANSLATED,
         bailiff::TRANSLATED,
         field::TRANSLATED,
+        oversight::TRANSLATED,
         prosecutor::TRANSLATED,
         receipts::TRANSLATED,
         story::TRANSLATED,
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(bailiff::routes())
         .merge(field::routes())
+        .merge(oversight::routes())
         .merge(prosecutor::routes())
         .merge(receipts::routes())
         .merge(story::routes())

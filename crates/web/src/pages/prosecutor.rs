@@ -184,14 +184,14 @@ fn refused(state: &AppState, ctx: &Ctx) -> Option<Response> {
 }
 
 /// A link of the sub-navigation.
-pub struct NavLink {
-    href: &'static str,
-    label: String,
-    current: bool,
+pub(super) struct NavLink {
+    pub(super) href: &'static str,
+    pub(super) label: String,
+    pub(super) current: bool,
 }
 
 /// Every prosecutor page: these four and the case pages of the other module.
-fn nav(l: &L<'_>, current: &str) -> Vec<NavLink> {
+pub(super) fn nav(l: &L<'_>, current: &str) -> Vec<NavLink> {
     [
         ("/prosecutor", l.tr.t("prosecutor-nav-ratings")),
         ("/prosecutor/wandering", l.tr.t("prosecutor-nav-wandering")),

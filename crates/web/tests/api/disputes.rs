@@ -40,3 +40,11 @@ fn the_regions_prosecutor_assigns_a_disputed_appeal_and_the_assignee_cannot_forw
     let refused = server.post_json(&url("forward"), Some(&officer), &onward);
     assert_eq!(refused.status, 409, "an assigned appeal is not forwarded: {}", refused.body);
 }
+
+#[test]
+fn the_case_pages_ask_a_visitor_to_sign_in() {
+    let server = Server::start();
+    for page in ["/prosecutor/disputes", "/prosecutor/alerts", "/prosecutor/audit", "/prosecutor/access"] {
+        assert_eq!(server.get_with_cookies(page, "").status, 401, "{page}");
+    }
+}
