@@ -213,7 +213,7 @@ impl Ledger {
             let event = match &incoming.parsed {
                 Ok(event) => event,
                 Err(error) => {
-                    summary.refusals.push((incoming.line, error.reason.clone()));
+                    summary.refusals.push((incoming.line, refusal(error.field.as_deref(), &error.reason)));
                     quarantine.push(quarantined(now, source, incoming, error.field.clone(), error.reason.clone()));
                     continue;
                 }
@@ -237,7 +237,7 @@ impl Ledger {
                 }
                 Err(ProjectError::Rule(violation)) => {
                     seen.remove(key);
-                    summary.refusals.push((incoming.line, violation.reason.clone()));
+                    summary.refusals.push((incoming.line, refusal(violation.field, &violation.reason)));
                     quarantine.push(quarantined(
                         now,
                         source,
@@ -420,4 +420,12 @@ fn push(appender: &mut Appender, source: &str, idempotency_key: String, event: &
         at: event.at_utc(),
         canonical: event.canonical.clone(),
     })
+}
+
+/// A refusal as callers show it: `field: reason`.
+fn refusal(field: Option<&str>, reason: &str) -> String {
+    match field {
+        Some(field) => format!("{field}: {reason}"),
+        None => reason.to_owned(),
+    }
 }

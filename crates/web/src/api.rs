@@ -1744,7 +1744,6 @@ pub async fn protocol_signed(
     }
     let source = format!("api:{}", principal.id);
     let case = protocol.case.to_string();
-    let device_id = protocol.device.to_string();
 
     let outcome = state.writer.append(&source, event.canonical.clone()).await.map_err(WebError::internal)?;
     state.metrics.count_import(&outcome);
@@ -1752,24 +1751,6 @@ pub async fn protocol_signed(
         Outcome::Appended { seq } => (seq, "appended"),
         Outcome::Duplicate { seq } => (seq, "duplicate"),
         Outcome::Quarantined { reason } => {
-            // The writer names no rule; the domain's own checks say which.
-            let key = case.clone();
-            let (device, existing) = state
-                .read(move |store| {
-                    Ok((
-                        docs::load::<registry::DeviceState>(store, kind::DEVICE, &device_id)?,
-                        docs::load::<registry::ProtocolState>(store, kind::PROTOCOL, &key)?,
-                    ))
-                })
-                .await?;
-            let reason = registry::verify_protocol(device.as_ref(), &event)
-                .and_then(|()| registry::apply_protocol(existing.as_ref(), &event).map(|_| ()))
-                .err()
-                .map(|violation| match violation.field {
-                    Some(field) => format!("{field}: {}", violation.reason),
-                    None => violation.reason,
-                })
-                .unwrap_or(reason);
             return Err(WebError::Conflict(format!("the protocol was quarantined: {reason}")));
         }
     };
