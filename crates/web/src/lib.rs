@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::routes())
         .merge(webhook::routes())
         .merge(pages::routes())
+        .layer(axum::middleware::from_fn(read_whole_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -94,6 +95,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     match state.read(|store| Ok(store.ledger_state()?.size())).await {
         Ok(_) => "ready".into_response(),
         Err(error) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    }
+}
+
+/// The largest request body the server reads (forms, JSON, Open311).
+const BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
+
+/// Reads every request's body before the handler runs, so that a handler
+/// that refuses early or needs no body still leaves the connection clean
+/// for the client's next request (an unread body makes the server close a
+/// keep-alive connection, and a client's next POST on it fails).
+async fn read_whole_body(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_BYTES_MAX).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {BODY_BYTES_MAX} bytes or was cut off"),
+        )
+            .into_response(),
     }
 }
 

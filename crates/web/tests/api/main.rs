@@ -13,6 +13,7 @@ mod authorization;
 mod citizen;
 mod disputes;
 mod field;
+mod keepalive;
 mod login;
 mod open311;
 mod privacy;
