@@ -181,3 +181,7 @@ role-bailiff = bailiff
 role-payment_provider = payment provider
 role-integration = integration
 role-admin = administrator
+chart-path-title = Path of appeal { $appeal }
+chart-working-days = working days
+chart-again = again
+chart-no-data = No data

@@ -181,3 +181,7 @@ role-bailiff = судебный исполнитель
 role-payment_provider = платёжный провайдер
 role-integration = интеграция
 role-admin = администратор
+chart-path-title = Путь обращения { $appeal }
+chart-working-days = раб. дн.
+chart-again = повторно
+chart-no-data = Нет данных

@@ -572,6 +572,33 @@ async fn fines_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query
     ctx.page(StatusCode::OK, page.render())
 }
 
+/// The path diagram of one appeal, in the reader's language.
+fn appeal_path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
+    let last = view.stops.len().saturating_sub(1);
+    let stops: Vec<crate::charts::FlowStop> = view
+        .stops
+        .iter()
+        .enumerate()
+        .map(|(index, stop)| crate::charts::FlowStop {
+            agency: stop.name.get(l.locale).to_owned(),
+            working_days: Some(stop.working_days_held),
+            forward_reason: stop.forward_reason.as_ref().map(|reason| l.tr.tk("reason-", reason)),
+            outcome: match (&view.outcome, index == last) {
+                (Some(outcome), true) => Some(l.tr.tk("outcome-", outcome)),
+                _ => None,
+            },
+        })
+        .collect();
+    let title = l.tr.t_arg("chart-path-title", "appeal", &view.appeal);
+    let text = crate::charts::FlowText {
+        title: &title,
+        working_days: &l.tr.t("chart-working-days"),
+        again: &l.tr.t("chart-again"),
+        no_data: &l.tr.t("chart-no-data"),
+    };
+    crate::charts::appeal_path(&stops, &text)
+}
+
 /// The payment QR code as SVG, of a payment code's text
 /// (`casetrail_app::field::payment_payload`, docs/field.md).
 pub fn payment_qr(payload: &str) -> Option<String> {

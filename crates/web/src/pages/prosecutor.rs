@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use super::{error_page, Ctx, L};
 use crate::api::{self, Names, ReportQuery, TrackViewDto};
 use crate::auth::{authorize, Action, Target};
-use crate::charts::{self, FlowStop, FlowText, HeatmapText, TrendStyle, TrendText};
+use crate::charts::{self, HeatmapText, TrendStyle, TrendText};
 use crate::docs;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -348,33 +348,6 @@ struct WanderingPage<'a> {
     link_query: String,
 }
 
-/// The path diagram of one appeal, in the reader's language.
-fn path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
-    let last = view.stops.len().saturating_sub(1);
-    let stops: Vec<FlowStop> = view
-        .stops
-        .iter()
-        .enumerate()
-        .map(|(index, stop)| FlowStop {
-            agency: stop.name.get(l.locale).to_owned(),
-            working_days: Some(stop.working_days_held),
-            forward_reason: stop.forward_reason.as_ref().map(|reason| l.tr.tk("reason-", reason)),
-            outcome: match (&view.outcome, index == last) {
-                (Some(outcome), true) => Some(l.tr.tk("outcome-", outcome)),
-                _ => None,
-            },
-        })
-        .collect();
-    let title = l.tr.t_arg("prosecutor-path-title", "appeal", &view.appeal);
-    let text = FlowText {
-        title: &title,
-        working_days: &l.tr.t("prosecutor-working-days"),
-        again: &l.tr.t("prosecutor-again"),
-        no_data: &l.tr.t("prosecutor-no-data"),
-    };
-    charts::appeal_path(&stops, &text)
-}
-
 /// The appeal `number` for a prosecutor whose scope covers a body that held
 /// it (404 when there is no such appeal, 403 when none of its bodies is in
 /// scope).
@@ -449,7 +422,7 @@ async fn wandering(State(state): State<AppState>, ctx: Ctx, Query(query): Query<
     if !appeal.is_empty() {
         match appeal_in_scope(&state, &ctx, &appeal).await {
             Ok((found, agencies)) => match api::view_of(&found, &agencies, state.today()) {
-                Ok(view) => path = Some(PathView { svg: path_svg(&l, &view), view }),
+                Ok(view) => path = Some(PathView { svg: super::appeal_path_svg(&l, &view), view }),
                 Err(error) => return error_page(&state, &ctx, &error, "/prosecutor/wandering"),
             },
             Err(WebError::NotFound(_)) => {

@@ -26,7 +26,6 @@ use serde_json::{Map, Value};
 
 use super::{error_page, Ctx, L};
 use crate::api::{self, Names, TrackViewDto};
-use crate::charts::{self, FlowStop, FlowText};
 use crate::docs;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -217,33 +216,6 @@ fn receipt_of(store: &mut dyn Store, seq: u64) -> Result<ReceiptCheck, WebError>
     })
 }
 
-/// The path diagram of one appeal, in the reader's language.
-pub(super) fn path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
-    let last = view.stops.len().saturating_sub(1);
-    let stops: Vec<FlowStop> = view
-        .stops
-        .iter()
-        .enumerate()
-        .map(|(index, stop)| FlowStop {
-            agency: stop.name.get(l.locale).to_owned(),
-            working_days: Some(stop.working_days_held),
-            forward_reason: stop.forward_reason.as_ref().map(|reason| l.tr.tk("reason-", reason)),
-            outcome: match (&view.outcome, index == last) {
-                (Some(outcome), true) => Some(l.tr.tk("outcome-", outcome)),
-                _ => None,
-            },
-        })
-        .collect();
-    let title = l.tr.t_arg("story-path-title", "appeal", &view.appeal);
-    let text = FlowText {
-        title: &title,
-        working_days: &l.tr.t("story-working-days"),
-        again: &l.tr.t("story-again"),
-        no_data: &l.tr.t("story-no-data"),
-    };
-    charts::appeal_path(&stops, &text)
-}
-
 #[derive(Template)]
 #[template(path = "story.html")]
 struct StoryPage<'a> {
@@ -257,7 +229,7 @@ async fn story(State(state): State<AppState>, ctx: Ctx) -> Response {
     match state.read(move |store| facts(store, today)).await {
         Ok(facts) => {
             let l = ctx.layout(&state);
-            let path = facts.path.as_ref().map(|view| path_svg(&l, view));
+            let path = facts.path.as_ref().map(|view| super::appeal_path_svg(&l, view));
             ctx.page(StatusCode::OK, StoryPage { l, facts, path }.render())
         }
         Err(error) => {
