@@ -113,7 +113,10 @@ fn check_record(event: &crate::StoredEvent) -> Result<(), VerifyFailure> {
         .and_then(serde_json::Value::as_str)
         .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
         .map(|at| at.with_timezone(&chrono::Utc));
-    if record_type != Some(event.record_type.as_str()) || at != Some(event.at) {
+    // The column keeps microseconds (PostgreSQL's precision); the bytes may
+    // say more, and are the truth.
+    let at = at.map(|at| chrono::SubsecRound::trunc_subsecs(at, 6));
+    if record_type != Some(event.record_type.as_str()) || at != Some(chrono::SubsecRound::trunc_subsecs(event.at, 6)) {
         return Err(VerifyFailure::ColumnMismatch { seq: event.seq });
     }
     Ok(())
