@@ -10,10 +10,11 @@
 
 mod support;
 
-use casetrail_app::projector::kind;
+use casetrail_app::projector::{kind, Alert};
 use casetrail_app::{DbLocation, Ledger};
 use casetrail_domain::appeal::dispute::{DisputeState, DisputeStatus};
 use casetrail_domain::appeal::{AppealState, AppealStatus};
+use casetrail_domain::registry::AgencyState;
 use support::app::{account, appeal, TestApp};
 use support::browser::{Browser, LANGS};
 
@@ -37,6 +38,29 @@ fn open_disputes(app: &TestApp) -> Vec<String> {
         .collect();
     open.sort_by(|a, b| (b.opened_at, &b.appeal).cmp(&(a.opened_at, &a.appeal)));
     open.into_iter().map(|d| d.appeal).collect()
+}
+
+/// How many alerts the region's agencies raised.
+fn region_alerts(app: &TestApp) -> usize {
+    let key = app.db.with_file_name("casetrail.key");
+    let mut ledger = Ledger::open(&DbLocation::parse(&app.db.to_string_lossy()), Some(&key)).unwrap();
+    let regions: std::collections::HashMap<String, Option<String>> = ledger
+        .store()
+        .docs(kind::AGENCY, "", 100_000)
+        .unwrap()
+        .iter()
+        .map(|doc| serde_json::from_str::<AgencyState>(&doc.doc).unwrap())
+        .map(|agency| (agency.agency, agency.region))
+        .collect();
+    let alerts = ledger.store().docs(kind::ALERT, "", 1_000_000).unwrap();
+    alerts
+        .iter()
+        .map(|doc| serde_json::from_str::<Alert>(&doc.doc).unwrap())
+        .filter(|alert| {
+            let region = alert.agency.as_ref().and_then(|agency| regions.get(agency).cloned().flatten());
+            region.is_some_and(|region| region.starts_with("71"))
+        })
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +110,18 @@ async fn a_regional_prosecutor_settles_a_dispute_and_reads_alerts_audit_and_acce
         assert!(browser.text("#settled").await.contains(&appeal), "[{lang}] {appeal} is not among the settled");
 
         if lang == "en" {
+            // Every alert of the region, 50 a page, the newest first.
+            let total = region_alerts(&app);
+            assert!(total > 50, "the city has alerts for more than one page: {total}");
+            browser.open(&app.url("/prosecutor/alerts")).await;
+            assert_eq!(browser.count("#alerts tbody tr").await, 50);
+            assert_eq!(browser.count("a[rel=prev]").await, 0, "the first page is the newest");
+            let first = browser.text("#alerts tbody").await;
+            browser.click_and_wait(&browser.find("a[rel=next]").await).await;
+            assert_eq!(browser.count("#alerts tbody tr").await, (total - 50).min(50), "the second page");
+            assert_ne!(browser.text("#alerts tbody").await, first, "the second page lists older alerts");
+            assert_eq!(browser.count("a[rel=prev]").await, 1, "the second page leads back to the newer alerts");
+
             // Alerts of one kind only.
             browser.open(&app.url("/prosecutor/alerts?kind=ping_pong")).await;
             let kinds = browser.client().find_all(fantoccini::Locator::Css("#alerts tbody tr")).await.unwrap();

@@ -59,3 +59,5 @@ oversight-col-account = Account
 oversight-col-fields = Data read
 oversight-col-purpose = Purpose
 oversight-next = Older entries
+oversight-alerts-pages = Pages of alerts
+oversight-newer = Newer entries

@@ -59,3 +59,5 @@ oversight-col-account = Тіркелгі
 oversight-col-fields = Оқылған деректер
 oversight-col-purpose = Мақсаты
 oversight-next = Бұрынғы жазбалар
+oversight-alerts-pages = Белгілер беттері
+oversight-newer = Жаңарақ жазбалар

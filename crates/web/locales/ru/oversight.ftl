@@ -59,3 +59,5 @@ oversight-col-account = Учётная запись
 oversight-col-fields = Прочитанные данные
 oversight-col-purpose = Цель
 oversight-next = Более ранние записи
+oversight-alerts-pages = Страницы сигналов
+oversight-newer = Более новые записи

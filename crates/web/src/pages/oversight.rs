@@ -45,6 +45,8 @@ pub(super) const TRANSLATED: &[&str] = &[
 
 /// Rows a list shows at most.
 const ROWS_MAX: usize = 200;
+/// Alerts a page shows.
+const ALERTS_PER_PAGE: usize = 50;
 /// Settled disputes shown below the open ones.
 const SETTLED_SHOWN: usize = 20;
 /// Access-log documents read at most per page (filters may skip many).
@@ -178,6 +180,8 @@ async fn assign_post(State(state): State<AppState>, ctx: Ctx, Path(number): Path
 #[derive(serde::Deserialize)]
 struct AlertQuery {
     kind: Option<String>,
+    /// The page, from 1 (the newest alerts).
+    page: Option<usize>,
 }
 
 struct AlertRow {
@@ -198,6 +202,18 @@ struct AlertsPage<'a> {
     chosen: String,
     total: usize,
     rows: Vec<AlertRow>,
+    /// The query strings of the newer and the older page, when there are.
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// The query string of a page of alerts of one kind (or all).
+fn alerts_query(kind: &str, page: usize) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if !kind.is_empty() {
+        query.append_pair("kind", kind);
+    }
+    query.append_pair("page", &page.to_string()).finish()
 }
 
 async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query<AlertQuery>) -> Response {
@@ -225,11 +241,16 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
     }
     let chosen = query.kind.filter(|k| kinds.contains_key(k)).unwrap_or_default();
     let chosen_alerts: Vec<&Alert> = alerts.iter().filter(|a| chosen.is_empty() || a.alert == chosen).collect();
+    let pages = chosen_alerts.len().div_ceil(ALERTS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let newer = (page > 1).then(|| alerts_query(&chosen, page - 1));
+    let older = (page < pages).then(|| alerts_query(&chosen, page + 1));
     // Documents are keyed by the raising event: the newest last.
     let rows = chosen_alerts
         .iter()
         .rev()
-        .take(ROWS_MAX)
+        .skip((page - 1) * ALERTS_PER_PAGE)
+        .take(ALERTS_PER_PAGE)
         .map(|alert| AlertRow {
             at: casetrail_types::time::local_date(alert.at),
             kind: alert.alert.clone(),
@@ -247,6 +268,8 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
         total: chosen_alerts.len(),
         chosen,
         rows,
+        newer,
+        older,
     };
     ctx.page(StatusCode::OK, page.render())
 }
