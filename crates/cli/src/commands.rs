@@ -394,6 +394,14 @@ pub fn demo(dir: &Path, listen: &str, seed: u64) -> Result<ExitCode> {
     let report =
         ledger.verify(|_| {}).map_err(|failure| anyhow::anyhow!("the demo ledger does not verify: {failure}"))?;
     eprintln!("verified {} events; root {}", report.events, hex::encode(report.root));
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    if let Some(added) = crate::demo_live::ensure(&mut ledger, dir, now)? {
+        eprintln!(
+            "added the present: {} appeals of the last weeks and {} protocols from a demo tablet",
+            added.appeals, added.protocols
+        );
+    }
     let accounts = crate::demo_accounts::ensure(&mut ledger, dir)?;
     crate::demo_accounts::print(&accounts, &format!("http://{listen}/"));
     let mut config = casetrail_web::WebConfig::from_env(listen)?;

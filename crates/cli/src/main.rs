@@ -10,6 +10,7 @@ mod bench;
 mod bench_http;
 mod commands;
 mod demo_accounts;
+mod demo_live;
 mod field;
 mod receipt;
 
