@@ -637,8 +637,8 @@ async fn disputed_appeal(
     Ok((dispute, agencies))
 }
 
-/// Takes an appeal the principal's agency holds into work (409 when it
-/// was accepted already).
+/// Takes an appeal the principal's agency holds into work (409 with the
+/// domain's reason when it was accepted already).
 pub async fn accept(
     state: &AppState,
     principal: Option<&Principal>,
@@ -646,9 +646,6 @@ pub async fn accept(
 ) -> Result<ActionResultDto, WebError> {
     let appeal = held_appeal(state, principal, number, Action::ActOnAppeal).await?;
     let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
-    if let Some(on) = appeal.current().accepted_on {
-        return Err(WebError::Conflict(format!("{} already accepted appeal {number} on {on}", appeal.holder())));
-    }
     let record = Record::AppealAccepted(AppealAccepted {
         appeal: Ident::parse(number).map_err(|e| WebError::BadRequest(e.to_string()))?,
         agency: appeal.holder().clone(),

@@ -572,6 +572,28 @@ async fn fines_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query
     ctx.page(StatusCode::OK, page.render())
 }
 
+/// A report cell as text: a string as it is, a number written out.
+fn cell(row: &serde_json::Map<String, serde_json::Value>, column: &str) -> String {
+    row.get(column).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_default()
+}
+
+/// The Kazakhstan local day of a report's RFC 3339 instant.
+fn local_day(instant: &str) -> Option<NaiveDate> {
+    let at = chrono::DateTime::parse_from_rfc3339(instant).ok()?;
+    Some(casetrail_types::time::local_date(at.with_timezone(&chrono::Utc)))
+}
+
+/// The principal who may do `action` anywhere in its scope, or the page
+/// that refuses (401 asks to sign in, 403 goes back home).
+fn allowed(state: &AppState, ctx: &Ctx, action: auth::Action) -> Result<Principal, Box<Response>> {
+    let refused = |error: &WebError| {
+        let back = if ctx.principal.is_some() { "/" } else { "/login" };
+        Box::new(error_page(state, ctx, error, back))
+    };
+    auth::authorize(ctx.principal.as_ref(), action, auth::Target::Anywhere).map_err(|error| refused(&error))?;
+    ctx.principal.clone().ok_or_else(|| refused(&WebError::Unauthenticated))
+}
+
 /// The path diagram of one appeal, in the reader's language.
 fn appeal_path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
     let last = view.stops.len().saturating_sub(1);

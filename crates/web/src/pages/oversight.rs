@@ -24,12 +24,11 @@ use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_domain::registry::AgencyState;
 use casetrail_types::Money;
 use chrono::NaiveDate;
-use serde_json::Value;
 
 use super::prosecutor::{nav, NavLink};
-use super::{agency_options, error_page, field, form, Ctx, L};
+use super::{agency_options, allowed, cell, error_page, field, form, local_day, Ctx, L};
 use crate::api::{self, Names, ReportQuery};
-use crate::auth::{authorize, Action, Principal, Scope, Target};
+use crate::auth::{Action, Principal, Scope};
 use crate::docs;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -96,11 +95,10 @@ async fn disputes_page(State(state): State<AppState>, ctx: Ctx) -> Response {
 }
 
 async fn disputes(state: &AppState, ctx: &Ctx, message: Option<String>, status: StatusCode) -> Response {
-    let principal = ctx.principal.clone();
-    if let Err(error) = authorize(principal.as_ref(), Action::RunReport, Target::Anywhere) {
-        return error_page(state, ctx, &error, "/login");
-    }
-    let Some(principal) = principal else { return error_page(state, ctx, &WebError::Unauthenticated, "/login") };
+    let principal = match allowed(state, ctx, Action::RunReport) {
+        Ok(principal) => principal,
+        Err(refused) => return *refused,
+    };
     let today = state.today();
     let scope = principal.scope.clone();
     let found = state
@@ -217,11 +215,10 @@ fn alerts_query(kind: &str, page: usize) -> String {
 }
 
 async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query<AlertQuery>) -> Response {
-    let principal = ctx.principal.clone();
-    if let Err(error) = authorize(principal.as_ref(), Action::RunReport, Target::Anywhere) {
-        return error_page(&state, &ctx, &error, "/login");
-    }
-    let Some(principal) = principal else { return error_page(&state, &ctx, &WebError::Unauthenticated, "/login") };
+    let principal = match allowed(&state, &ctx, Action::RunReport) {
+        Ok(principal) => principal,
+        Err(refused) => return *refused,
+    };
     let found = state
         .read(move |store| {
             let agencies = docs::agencies(store)?;
@@ -302,27 +299,20 @@ async fn audit_page(State(state): State<AppState>, ctx: Ctx) -> Response {
         Ok(found) => found,
         Err(error) => return error_page(&state, &ctx, &error, "/login"),
     };
-    let text = |row: &serde_json::Map<String, Value>, column: &str| {
-        row.get(column).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_default()
-    };
     let money = |text: &str| Money::parse(text).map(|m| m.tiyn()).unwrap_or(0);
-    let total_amount = rows.iter().map(|row| money(&text(row, "amount_kzt"))).sum::<i64>();
-    let total_fees = rows.iter().map(|row| money(&text(row, "bailiff_fee_kzt"))).sum::<i64>();
-    let day = |instant: String| {
-        chrono::DateTime::parse_from_rfc3339(&instant)
-            .map(|at| casetrail_types::time::local_date(at.with_timezone(&chrono::Utc)).to_string())
-            .unwrap_or(instant)
-    };
+    let total_amount = rows.iter().map(|row| money(&cell(row, "amount_kzt"))).sum::<i64>();
+    let total_fees = rows.iter().map(|row| money(&cell(row, "bailiff_fee_kzt"))).sum::<i64>();
+    let day = |instant: String| local_day(&instant).map(|day| day.to_string()).unwrap_or(instant);
     let rows = rows
         .iter()
         .map(|row| AuditRow {
-            uin: text(row, "uin"),
-            paid_on: day(text(row, "paid_at")),
-            referred_on: day(text(row, "referred_at")),
-            bailiff: Names::of(&text(row, "bailiff"), &agencies),
-            amount: text(row, "amount_kzt"),
-            days_between: text(row, "days_between"),
-            fee: text(row, "bailiff_fee_kzt"),
+            uin: cell(row, "uin"),
+            paid_on: day(cell(row, "paid_at")),
+            referred_on: day(cell(row, "referred_at")),
+            bailiff: Names::of(&cell(row, "bailiff"), &agencies),
+            amount: cell(row, "amount_kzt"),
+            days_between: cell(row, "days_between"),
+            fee: cell(row, "bailiff_fee_kzt"),
         })
         .collect();
     let l = ctx.layout(&state);
@@ -376,11 +366,10 @@ fn reader_agency(
 }
 
 async fn access_page(State(state): State<AppState>, ctx: Ctx, Query(query): Query<AccessQuery>) -> Response {
-    let principal = ctx.principal.clone();
-    if let Err(error) = authorize(principal.as_ref(), Action::ReadAccessLog, Target::Anywhere) {
-        return error_page(&state, &ctx, &error, "/login");
-    }
-    let Some(principal) = principal else { return error_page(&state, &ctx, &WebError::Unauthenticated, "/login") };
+    let principal = match allowed(&state, &ctx, Action::ReadAccessLog) {
+        Ok(principal) => principal,
+        Err(refused) => return *refused,
+    };
     let account = query.account.map(|a| a.trim().to_owned()).unwrap_or_default();
     let subject = query.subject.map(|s| s.trim().to_owned()).unwrap_or_default();
     let after = query.after.unwrap_or_default();

@@ -24,7 +24,7 @@ use casetrail_types::{Kato, Locale};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{error_page, Ctx, L};
+use super::{cell, error_page, Ctx, L};
 use crate::api::{self, Names, ReportQuery, TrackViewDto};
 use crate::auth::{authorize, Action, Target};
 use crate::charts::{self, HeatmapText, TrendStyle, TrendText};
@@ -152,10 +152,6 @@ fn decimal(locale: Locale, value: Option<f64>) -> String {
     }
 }
 
-fn text(row: &Map<String, Value>, column: &str) -> String {
-    row.get(column).and_then(Value::as_str).unwrap_or_default().to_owned()
-}
-
 fn count(row: &Map<String, Value>, column: &str) -> u64 {
     row.get(column).and_then(Value::as_u64).unwrap_or_default()
 }
@@ -178,9 +174,7 @@ fn category_label(l: &L<'_>, category: &str) -> String {
 /// The page that refuses a visitor who may not run reports (401 / 403);
 /// `None` for prosecutors and analysts.
 fn refused(state: &AppState, ctx: &Ctx) -> Option<Response> {
-    let error = authorize(ctx.principal.as_ref(), Action::RunReport, Target::Anywhere).err()?;
-    let back = if ctx.principal.is_some() { "/" } else { "/login" };
-    Some(error_page(state, ctx, &error, back))
+    super::allowed(state, ctx, Action::RunReport).err().map(|refused| *refused)
 }
 
 /// A link of the sub-navigation.
@@ -264,12 +258,12 @@ fn rating_rows(
     locale: Locale,
 ) -> Vec<RatingRow> {
     let score = |row: &Map<String, Value>| row.get("score").and_then(Value::as_f64).unwrap_or_default();
-    rows.sort_by(|a, b| score(a).total_cmp(&score(b)).then_with(|| text(a, "agency").cmp(&text(b, "agency"))));
+    rows.sort_by(|a, b| score(a).total_cmp(&score(b)).then_with(|| cell(a, "agency").cmp(&cell(b, "agency"))));
     let pct = |row: &Map<String, Value>, column: &str| decimal(locale, row.get(column).and_then(Value::as_f64));
     rows.iter()
         .map(|row| RatingRow {
-            agency: text(row, "agency"),
-            name: name_in(&text(row, "agency"), agencies, locale),
+            agency: cell(row, "agency"),
+            name: name_in(&cell(row, "agency"), agencies, locale),
             received: count(row, "received"),
             on_time: pct(row, "answered_on_time_pct"),
             forwarded: pct(row, "forwarded_pct"),
@@ -388,10 +382,10 @@ async fn wandering(State(state): State<AppState>, ctx: Ctx, Query(query): Query<
             total = found.len();
             // The furthest wanderers first: most forwards, longest wait.
             found.sort_by(|a, b| {
-                (count(b, "forwards"), count(b, "citizen_working_days"), text(a, "appeal")).cmp(&(
+                (count(b, "forwards"), count(b, "citizen_working_days"), cell(a, "appeal")).cmp(&(
                     count(a, "forwards"),
                     count(a, "citizen_working_days"),
-                    text(b, "appeal"),
+                    cell(b, "appeal"),
                 ))
             });
             for row in found.iter().take(ROWS_SHOWN_MAX) {
@@ -404,13 +398,13 @@ async fn wandering(State(state): State<AppState>, ctx: Ctx, Query(query): Query<
                     .map(|slug| name_in(slug, &agencies, ctx.locale))
                     .collect();
                 rows.push(WanderingRow {
-                    appeal: text(row, "appeal"),
+                    appeal: cell(row, "appeal"),
                     forwards: count(row, "forwards"),
                     cycle: row.get("cycle").and_then(Value::as_bool).unwrap_or_default(),
                     path: path.join(" → "),
                     citizen_days: count(row, "citizen_working_days"),
-                    registered_on: NaiveDate::parse_from_str(&text(row, "registered_on"), "%Y-%m-%d").ok(),
-                    holder: name_in(&text(row, "holder"), &agencies, ctx.locale),
+                    registered_on: NaiveDate::parse_from_str(&cell(row, "registered_on"), "%Y-%m-%d").ok(),
+                    holder: name_in(&cell(row, "holder"), &agencies, ctx.locale),
                 });
             }
         }
@@ -479,7 +473,7 @@ async fn forwards(State(state): State<AppState>, ctx: Ctx, Query(query): Query<P
     match period_rows(&state, &ctx, &period, "forwards").await {
         Ok(Some((rows, agencies))) => {
             let edges: Vec<(String, String, u64)> =
-                rows.iter().map(|row| (text(row, "from"), text(row, "to"), count(row, "count"))).collect();
+                rows.iter().map(|row| (cell(row, "from"), cell(row, "to"), count(row, "count"))).collect();
             total = edges.iter().map(|(_, _, n)| n).sum();
             let mut labels: Vec<(String, String)> =
                 agencies.keys().map(|slug| (slug.clone(), name_in(slug, &agencies, ctx.locale))).collect();
@@ -611,9 +605,9 @@ async fn trends(State(state): State<AppState>, ctx: Ctx, Query(query): Query<Per
             let mut categories = Vec::new();
             let mut regions = Vec::new();
             for row in &rows {
-                let (month, n) = (text(row, "month"), count(row, "appeals"));
+                let (month, n) = (cell(row, "month"), count(row, "appeals"));
                 page.total += n;
-                categories.push((category_label(l, &text(row, "category")), month.clone(), n));
+                categories.push((category_label(l, &cell(row, "category")), month.clone(), n));
                 let region =
                     row.get("region").and_then(Value::as_str).and_then(region_name).unwrap_or(no_region.clone());
                 regions.push((region, month, n));

@@ -24,7 +24,7 @@ use casetrail_ledger::Store;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{error_page, Ctx, L};
+use super::{cell, error_page, local_day, Ctx, L};
 use crate::api::{self, Names, TrackViewDto};
 use crate::docs;
 use crate::error::WebError;
@@ -93,15 +93,6 @@ fn cache() -> &'static Mutex<Option<Arc<Facts>>> {
     CACHE.get_or_init(|| Mutex::new(None))
 }
 
-fn text(row: &Map<String, Value>, column: &str) -> String {
-    row.get(column).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).unwrap_or_default()
-}
-
-fn day_of(instant: &str) -> Option<NaiveDate> {
-    let at = chrono::DateTime::parse_from_rfc3339(instant).ok()?;
-    Some(casetrail_types::time::local_date(at.with_timezone(&chrono::Utc)))
-}
-
 fn facts(store: &mut dyn Store, today: NaiveDate) -> Result<Facts, WebError> {
     let ledger = store.ledger_state()?;
     let root = hex::encode(ledger.frontier.root());
@@ -119,8 +110,8 @@ fn facts(store: &mut dyn Store, today: NaiveDate) -> Result<Facts, WebError> {
     let mut ratings = run(store, "scorecard")?;
     ratings.sort_by_key(|row| row.get("rank").and_then(Value::as_u64).unwrap_or(u64::MAX));
     let rated = |row: &Map<String, Value>| Rated {
-        name: Names::of(&text(row, "agency"), &agencies),
-        score: text(row, "score"),
+        name: Names::of(&cell(row, "agency"), &agencies),
+        score: cell(row, "score"),
         rank: row.get("rank").and_then(Value::as_u64).unwrap_or_default(),
     };
     let best: Vec<Rated> = ratings.iter().take(RATED_SHOWN).map(rated).collect();
@@ -130,7 +121,7 @@ fn facts(store: &mut dyn Store, today: NaiveDate) -> Result<Facts, WebError> {
     // The appeal that moved most; the first by number among equals.
     let furthest = wandering
         .iter()
-        .map(|row| (row.get("forwards").and_then(Value::as_u64).unwrap_or_default(), text(row, "appeal")))
+        .map(|row| (row.get("forwards").and_then(Value::as_u64).unwrap_or_default(), cell(row, "appeal")))
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
         .map(|(_, appeal)| appeal);
     let path = match furthest {
@@ -179,8 +170,8 @@ fn caught_fine(
     row: &Map<String, Value>,
     agencies: &BTreeMap<String, AgencyState>,
 ) -> Result<(Caught, Option<u64>), WebError> {
-    let uin = text(row, "uin");
-    let referred_at = text(row, "referred_at");
+    let uin = cell(row, "uin");
+    let referred_at = cell(row, "referred_at");
     let unknown = || WebError::internal("the paid-but-referred report gave an unreadable instant");
     let referred = chrono::DateTime::parse_from_rfc3339(&referred_at).map_err(|_| unknown())?;
     let charge = docs::load::<casetrail_domain::charge::ChargeState>(store, kind::CHARGE, &uin)?;
@@ -193,10 +184,10 @@ fn caught_fine(
         .and_then(|payments| payments.last().map(|payment| payment.seq));
     let caught = Caught {
         uin,
-        paid_on: day_of(&text(row, "paid_at")).ok_or_else(unknown)?,
-        referred_on: day_of(&referred_at).ok_or_else(unknown)?,
-        bailiff: Names::of(&text(row, "bailiff"), agencies),
-        amount: text(row, "amount_kzt"),
+        paid_on: local_day(&cell(row, "paid_at")).ok_or_else(unknown)?,
+        referred_on: local_day(&referred_at).ok_or_else(unknown)?,
+        bailiff: Names::of(&cell(row, "bailiff"), agencies),
+        amount: cell(row, "amount_kzt"),
         days_between: row.get("days_between").and_then(Value::as_i64).unwrap_or_default(),
         recalled_on,
     };
