@@ -314,6 +314,39 @@ pub enum AccountRole {
     Admin,
 }
 
+impl AccountRole {
+    /// Every role, in declaration order.
+    pub const ALL: [AccountRole; 10] = [
+        AccountRole::Citizen,
+        AccountRole::Officer,
+        AccountRole::AgencyHead,
+        AccountRole::FieldOfficer,
+        AccountRole::Prosecutor,
+        AccountRole::Analyst,
+        AccountRole::Bailiff,
+        AccountRole::PaymentProvider,
+        AccountRole::Integration,
+        AccountRole::Admin,
+    ];
+
+    /// The role's place in [`AccountRole::ALL`]; a new role fails to
+    /// compile here until it is listed.
+    pub const fn index(self) -> usize {
+        match self {
+            AccountRole::Citizen => 0,
+            AccountRole::Officer => 1,
+            AccountRole::AgencyHead => 2,
+            AccountRole::FieldOfficer => 3,
+            AccountRole::Prosecutor => 4,
+            AccountRole::Analyst => 5,
+            AccountRole::Bailiff => 6,
+            AccountRole::PaymentProvider => 7,
+            AccountRole::Integration => 8,
+            AccountRole::Admin => 9,
+        }
+    }
+}
+
 /// A person's account: a login, a role, the agency it works for (a
 /// prosecutor's office scopes to its region; the Prosecutor General's
 /// office, kind `prosecutor` without a region, to all), and the Argon2id

@@ -92,3 +92,10 @@ fn amounts_in_local_notation_parse_to_tiyn_and_keep_the_source_bytes() {
     assert_eq!(payment.amount_kzt.tiyn(), 1_730_000);
     assert!(String::from_utf8_lossy(&event.canonical).contains("17 300,00"), "the hashed bytes are the source's");
 }
+
+#[test]
+fn every_role_is_listed_once_in_its_place() {
+    for (place, role) in crate::AccountRole::ALL.iter().enumerate() {
+        assert_eq!(role.index(), place, "{role:?}");
+    }
+}

@@ -223,26 +223,9 @@ mod tests {
 
     #[test]
     fn every_role_has_a_name_in_every_language() {
-        use casetrail_exchange::AccountRole::*;
         let i18n = I18n::new();
-        // A new role fails to compile here until it is named.
-        let all = |role| match role {
-            Citizen | Officer | AgencyHead | FieldOfficer | Prosecutor | Analyst | Bailiff | PaymentProvider
-            | Integration | Admin => crate::auth::role_name(role),
-        };
-        for role in [
-            Citizen,
-            Officer,
-            AgencyHead,
-            FieldOfficer,
-            Prosecutor,
-            Analyst,
-            Bailiff,
-            PaymentProvider,
-            Integration,
-            Admin,
-        ] {
-            let key = format!("role-{}", all(role));
+        for role in casetrail_exchange::AccountRole::ALL {
+            let key = format!("role-{}", crate::auth::role_name(role));
             for (locale, _) in SOURCES {
                 assert_ne!(i18n.t(locale, &key), key, "{locale} lacks {key}");
             }
