@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod append;
+pub mod doc_codec;
 pub mod keys;
 pub mod proofs;
 mod store;

@@ -16,8 +16,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use casetrail_ledger::{
-    CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store, StoreError,
-    StoreResult, StoredEvent, Tx,
+    doc_codec, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store,
+    StoreError, StoreResult, StoredEvent, Tx,
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -32,7 +32,8 @@ pub use postgres;
 pub mod testing;
 
 /// Migrations in order: `(version, SQL)`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_ledger.sql")), (2, include_str!("../migrations/0002_compressed_docs.sql"))];
 
 /// The advisory lock held while migrating (`pg_advisory_xact_lock`). Advisory
 /// locks are per database, so two casetrail databases on one server do not
@@ -236,7 +237,7 @@ fn doc_from_row(row: &Row) -> StoreResult<ProjectionDoc> {
         kind: get(row, 0, ACTION)?,
         key: get(row, 1, ACTION)?,
         agency: get(row, 2, ACTION)?,
-        doc: get(row, 3, ACTION)?,
+        doc: doc_codec::decode(get(row, 3, ACTION)?)?,
     })
 }
 
@@ -575,11 +576,12 @@ impl Tx for PgTx<'_> {
             let kinds: Vec<&str> = chunk.iter().map(|&i| docs[i].kind.as_str()).collect();
             let keys: Vec<&str> = chunk.iter().map(|&i| docs[i].key.as_str()).collect();
             let agencies: Vec<Option<&str>> = chunk.iter().map(|&i| docs[i].agency.as_deref()).collect();
-            let bodies: Vec<&str> = chunk.iter().map(|&i| docs[i].doc.as_str()).collect();
+            let bodies: Vec<Vec<u8>> =
+                chunk.iter().map(|&i| doc_codec::encode(&docs[i].doc)).collect::<StoreResult<_>>()?;
             self.tx
                 .execute(
                     "INSERT INTO projection_docs (kind, key, agency, doc)
-                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
                      ON CONFLICT (kind, key) DO UPDATE SET agency = EXCLUDED.agency, doc = EXCLUDED.doc",
                     &[&kinds, &keys, &agencies, &bodies],
                 )

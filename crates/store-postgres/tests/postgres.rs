@@ -49,12 +49,12 @@ fn append(store: &mut PgStore, batch: &[StoredEvent], frontier: &Frontier) {
 fn migrations_are_idempotent() {
     let (mut store, database) = fresh_database();
     assert_eq!(store.backend(), "postgres");
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let mut again = database.store();
-    assert_eq!(again.schema_version().unwrap(), 1);
+    assert_eq!(again.schema_version().unwrap(), 2);
     let mut client = database.client();
     let rows: i64 = client.query_one("SELECT count(*) FROM schema_migrations", &[]).unwrap().get(0);
-    assert_eq!(rows, 1);
+    assert_eq!(rows, 2);
     // The stores still work after a second migration pass.
     assert_eq!(again.ledger_state().unwrap(), LedgerState::default());
 }
@@ -70,16 +70,16 @@ fn concurrent_migrations_are_serialised() {
         })
         .collect();
     for handle in handles {
-        assert_eq!(handle.join().unwrap().unwrap(), 1);
+        assert_eq!(handle.join().unwrap().unwrap(), 2);
     }
     let versions: Vec<i64> = database
         .client()
-        .query("SELECT version FROM schema_migrations", &[])
+        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![1]);
+    assert_eq!(versions, vec![1, 2]);
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn a_newer_schema_is_refused() {
     let (_store, database) = fresh_database();
     database.client().execute("INSERT INTO schema_migrations (version) VALUES (99)", &[]).unwrap();
     match PgStore::connect(database.url()) {
-        Err(StoreError::SchemaTooNew { found: 99, supported: 1 }) => {}
+        Err(StoreError::SchemaTooNew { found: 99, supported: 2 }) => {}
         Err(other) => panic!("unexpected error: {other}"),
         Ok(_) => panic!("a newer schema was accepted"),
     }
@@ -508,4 +508,26 @@ fn writers_are_serialised_across_connections() {
     tx.commit().unwrap();
     assert_eq!(receiver.recv_timeout(std::time::Duration::from_secs(10)).unwrap(), 1);
     waiter.join().unwrap();
+}
+
+#[test]
+fn documents_are_stored_compressed_and_plain_ones_from_before_still_read() {
+    let (mut store, database) = fresh_database();
+    let json = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","due":"2025-03-27"}]}"#;
+    let mut tx = store.begin().unwrap();
+    let doc = ProjectionDoc { kind: "appeal".into(), key: "A-1".into(), agency: None, doc: json.into() };
+    tx.store_docs(&[doc]).unwrap();
+    tx.commit().unwrap();
+    let mut client = database.client();
+    let stored: Vec<u8> = client.query_one("SELECT doc FROM projection_docs WHERE key = 'A-1'", &[]).unwrap().get(0);
+    assert_ne!(stored, json.as_bytes(), "stored as written, not compressed");
+    assert_eq!(store.doc("appeal", "A-1").unwrap().unwrap().doc, json);
+    // What migration 2 leaves of a document written before it: its JSON text's bytes.
+    client
+        .execute(
+            "INSERT INTO projection_docs (kind, key, agency, doc) VALUES ('appeal', 'A-0', NULL, convert_to($1, 'UTF8'))",
+            &[&json],
+        )
+        .unwrap();
+    assert_eq!(store.doc("appeal", "A-0").unwrap().unwrap().doc, json);
 }

@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use casetrail_ledger::{
-    CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store, StoreError,
-    StoreResult, StoredEvent, Tx,
+    doc_codec, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store,
+    StoreError, StoreResult, StoredEvent, Tx,
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 /// Migrations in order; `user_version` records how many were applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_ledger.sql"), include_str!("../migrations/0002_compressed_docs.sql")];
 
 /// Rows per multi-row INSERT on the bulk path (SQLite's bound-parameter limit
 /// is 32766; events have 10 columns).
@@ -168,8 +169,22 @@ fn read_state(connection: &Connection) -> StoreResult<LedgerState> {
     }
 }
 
-fn doc_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectionDoc> {
-    Ok(ProjectionDoc { kind: row.get(0)?, key: row.get(1)?, agency: row.get(2)?, doc: row.get(3)? })
+/// A document row as stored; [`StoredDoc::decode`] decompresses it.
+struct StoredDoc {
+    kind: String,
+    key: String,
+    agency: Option<String>,
+    doc: Vec<u8>,
+}
+
+impl StoredDoc {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self { kind: row.get(0)?, key: row.get(1)?, agency: row.get(2)?, doc: row.get(3)? })
+    }
+
+    fn decode(self) -> StoreResult<ProjectionDoc> {
+        Ok(ProjectionDoc { kind: self.kind, key: self.key, agency: self.agency, doc: doc_codec::decode(self.doc)? })
+    }
 }
 
 impl Store for SqliteStore {
@@ -295,17 +310,19 @@ impl Store for SqliteStore {
             )
             .map_err(db("reading projections"))?;
         let rows = statement
-            .query_map(params![kind, after_key, limit as i64], doc_from_row)
+            .query_map(params![kind, after_key, limit as i64], StoredDoc::from_row)
             .map_err(db("reading projections"))?;
-        rows.collect::<Result<_, _>>().map_err(db("reading projections"))
+        rows.map(|row| row.map_err(db("reading projections")).and_then(StoredDoc::decode)).collect()
     }
 
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>> {
         // Cached: the web server reads documents one by one, per request.
         self.connection
             .prepare_cached("SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key = ?2")
-            .and_then(|mut statement| statement.query_row(params![kind, key], doc_from_row).optional())
-            .map_err(db("reading a projection"))
+            .and_then(|mut statement| statement.query_row(params![kind, key], StoredDoc::from_row).optional())
+            .map_err(db("reading a projection"))?
+            .map(StoredDoc::decode)
+            .transpose()
     }
 
     fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>> {
@@ -429,10 +446,12 @@ impl Tx for SqliteTx<'_> {
             .map_err(db("reading projections"))?;
         let mut docs = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(doc) =
-                statement.query_row(params![kind, key], doc_from_row).optional().map_err(db("reading projections"))?
+            if let Some(doc) = statement
+                .query_row(params![kind, key], StoredDoc::from_row)
+                .optional()
+                .map_err(db("reading projections"))?
             {
-                docs.push(doc);
+                docs.push(doc.decode()?);
             }
         }
         Ok(docs)
@@ -447,7 +466,8 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db("writing projections"))?;
         for doc in docs {
-            statement.execute(params![doc.kind, doc.key, doc.agency, doc.doc]).map_err(db("writing projections"))?;
+            let stored = doc_codec::encode(&doc.doc)?;
+            statement.execute(params![doc.kind, doc.key, doc.agency, stored]).map_err(db("writing projections"))?;
         }
         Ok(())
     }
@@ -508,5 +528,42 @@ impl Tx for SqliteTx<'_> {
 
     fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().map_err(db("committing"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JSON: &str = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","due":"2025-03-27"}]}"#;
+
+    #[test]
+    fn a_database_from_before_compression_migrates_and_its_documents_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // The schema and a document exactly as casetrail wrote them before migration 2.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(MIGRATIONS[0]).unwrap();
+            old.pragma_update(None, "user_version", 1).unwrap();
+            old.execute(
+                "INSERT INTO projection_docs (kind, key, agency, doc) VALUES ('appeal', 'A-1', NULL, ?1)",
+                [JSON],
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.doc("appeal", "A-1").unwrap().unwrap().doc, JSON);
+
+        let mut tx = store.begin().unwrap();
+        let doc = ProjectionDoc { kind: "appeal".into(), key: "A-2".into(), agency: None, doc: JSON.into() };
+        tx.store_docs(&[doc]).unwrap();
+        tx.commit().unwrap();
+        let stored: Vec<u8> = store
+            .connection()
+            .query_row("SELECT doc FROM projection_docs WHERE key = 'A-2'", [], |row| row.get(0))
+            .unwrap();
+        assert!(stored.len() < JSON.len(), "a new document is stored compressed");
+        assert_eq!(store.doc("appeal", "A-2").unwrap().unwrap().doc, JSON);
     }
 }
