@@ -154,6 +154,8 @@ impl Ledger {
     ) -> Result<Self, AppError> {
         let mut tx = store.begin()?;
         tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
+        // A database from before the scorecard's tallies gets them once.
+        projector::tallies::ensure(tx.as_mut())?;
         tx.commit()?;
         Ok(Self { store, key, clock })
     }
@@ -331,6 +333,7 @@ impl Ledger {
             done = last;
             progress(done);
         }
+        projector::tallies::mark(tx.as_mut())?;
         tx.commit()?;
         Ok(done)
     }

@@ -15,6 +15,7 @@
 pub mod dispute;
 pub mod repeat;
 pub mod rules;
+pub mod tally;
 pub mod view;
 
 use casetrail_exchange::{AgencySlug, AppealKind, Channel, Event, ForwardReason, Outcome, Record};

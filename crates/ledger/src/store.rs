@@ -154,8 +154,12 @@ pub trait Store: Send {
     fn docs(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
     /// One projection document.
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>>;
-    /// Every counter row `(agency, day, metric, value)`, ordered.
+    /// Every counter row `(agency, day, metric, value)` not at zero, ordered.
     fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>>;
+    /// `(agency, metric, sum)` of the counters whose metric starts with
+    /// `prefix` (ASCII), over the days `from..=to`: one indexed range read.
+    fn counter_sums(&mut self, prefix: &str, from: NaiveDate, to: NaiveDate)
+        -> StoreResult<Vec<(String, String, i64)>>;
     /// Another connection to the same database that only reads, so that
     /// reads run beside the writer instead of waiting for its commits
     /// (SQLite in WAL mode lets readers run during a commit; PostgreSQL
@@ -182,11 +186,26 @@ pub trait Tx {
     fn insert_tree_head(&mut self, head: &SignedTreeHead) -> StoreResult<()>;
     fn register_signing_key(&mut self, public_key: &[u8; 32], at: DateTime<Utc>) -> StoreResult<()>;
     fn load_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<Vec<ProjectionDoc>>;
+    /// Up to `limit` documents of a kind with keys after `after_key`, in key
+    /// order, as this transaction sees them.
+    fn docs_after(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
     fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()>;
     fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()>;
     /// Empties every projection (documents and counters) for a rebuild.
     fn clear_projections(&mut self) -> StoreResult<()>;
+    /// Deletes the counters whose metric starts with `prefix` (ASCII).
+    fn clear_counters(&mut self, prefix: &str) -> StoreResult<()>;
     fn insert_quarantine(&mut self, entries: &[NewQuarantine]) -> StoreResult<()>;
     fn resolve_quarantine(&mut self, id: u64, seq: Option<u64>) -> StoreResult<()>;
     fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// The first string after every string that starts with `prefix` (an ASCII
+/// prefix not ending in DEL): `metric >= prefix AND metric < prefix_end`.
+pub fn prefix_end(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    if let Some(last) = bytes.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -16,8 +16,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use casetrail_ledger::{
-    doc_codec, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store,
-    StoreError, StoreResult, StoredEvent, Tx,
+    doc_codec, prefix_end, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus,
+    Store, StoreError, StoreResult, StoredEvent, Tx,
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -32,8 +32,11 @@ pub use postgres;
 pub mod testing;
 
 /// Migrations in order: `(version, SQL)`.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_ledger.sql")), (2, include_str!("../migrations/0002_compressed_docs.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_ledger.sql")),
+    (2, include_str!("../migrations/0002_compressed_docs.sql")),
+    (3, include_str!("../migrations/0003_counter_metric_index.sql")),
+];
 
 /// The advisory lock held while migrating (`pg_advisory_xact_lock`). Advisory
 /// locks are per database, so two casetrail databases on one server do not
@@ -425,11 +428,30 @@ impl Store for PgStore {
             .transpose()
     }
 
+    fn counter_sums(
+        &mut self,
+        prefix: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        const ACTION: &str = "summing counters";
+        let rows = self
+            .client
+            .query(
+                "SELECT agency, metric, SUM(value)::BIGINT FROM agency_day_counters
+                 WHERE metric >= $1 AND metric < $2 AND day >= $3 AND day <= $4
+                 GROUP BY agency, metric",
+                &[&prefix, &prefix_end(prefix), &from, &to],
+            )
+            .map_err(db(ACTION))?;
+        rows.iter().map(|row| Ok((get(row, 0, ACTION)?, get(row, 1, ACTION)?, get(row, 2, ACTION)?))).collect()
+    }
+
     fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>> {
         const ACTION: &str = "reading counters";
         let rows = self
             .client
-            .query("SELECT agency, day, metric, value FROM agency_day_counters ORDER BY agency, day, metric", &[])
+            .query("SELECT agency, day, metric, value FROM agency_day_counters WHERE value <> 0 ORDER BY agency, day, metric", &[])
             .map_err(db(ACTION))?;
         rows.iter()
             .map(|row| Ok((get(row, 0, ACTION)?, get(row, 1, ACTION)?, get(row, 2, ACTION)?, get(row, 3, ACTION)?)))
@@ -562,6 +584,18 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    fn docs_after(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>> {
+        self.tx
+            .query(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = $1 AND key > $2 ORDER BY key LIMIT $3",
+                &[&kind, &after_key, &limit_i64(limit)],
+            )
+            .map_err(db("reading projections"))?
+            .iter()
+            .map(doc_from_row)
+            .collect()
+    }
+
     fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()> {
         const ACTION: &str = "writing projections";
         // One statement cannot upsert the same row twice: keep the last
@@ -629,6 +663,16 @@ impl Tx for PgTx<'_> {
         self.tx
             .batch_execute("DELETE FROM projection_docs; DELETE FROM agency_day_counters;")
             .map_err(db("clearing projections"))
+    }
+
+    fn clear_counters(&mut self, prefix: &str) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "DELETE FROM agency_day_counters WHERE metric >= $1 AND metric < $2",
+                &[&prefix, &prefix_end(prefix)],
+            )
+            .map(|_| ())
+            .map_err(db("clearing counters"))
     }
 
     fn insert_quarantine(&mut self, entries: &[NewQuarantine]) -> StoreResult<()> {

@@ -6,16 +6,19 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use casetrail_ledger::{
-    doc_codec, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus, Store,
-    StoreError, StoreResult, StoredEvent, Tx,
+    doc_codec, prefix_end, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus,
+    Store, StoreError, StoreResult, StoredEvent, Tx,
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 /// Migrations in order; `user_version` records how many were applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_ledger.sql"), include_str!("../migrations/0002_compressed_docs.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_compressed_docs.sql"),
+    include_str!("../migrations/0003_counter_metric_index.sql"),
+];
 
 /// Rows per multi-row INSERT on the bulk path (SQLite's bound-parameter limit
 /// is 32766; events have 10 columns).
@@ -325,10 +328,33 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    fn counter_sums(
+        &mut self,
+        prefix: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT agency, metric, SUM(value) FROM agency_day_counters
+                 WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
+                 GROUP BY agency, metric",
+            )
+            .map_err(db("summing counters"))?;
+        let day = |day: NaiveDate| day.format("%Y-%m-%d").to_string();
+        let rows = statement
+            .query_map(params![prefix, prefix_end(prefix), day(from), day(to)], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(db("summing counters"))?;
+        rows.collect::<Result<_, _>>().map_err(db("summing counters"))
+    }
+
     fn counters(&mut self) -> StoreResult<Vec<(String, NaiveDate, String, i64)>> {
         let mut statement = self
             .connection
-            .prepare("SELECT agency, day, metric, value FROM agency_day_counters ORDER BY agency, day, metric")
+            .prepare("SELECT agency, day, metric, value FROM agency_day_counters WHERE value <> 0 ORDER BY agency, day, metric")
             .map_err(db("reading counters"))?;
         let rows = statement
             .query_map([], |row| {
@@ -457,6 +483,19 @@ impl Tx for SqliteTx<'_> {
         Ok(docs)
     }
 
+    fn docs_after(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+            )
+            .map_err(db("reading projections"))?;
+        let rows = statement
+            .query_map(params![kind, after_key, limit as i64], StoredDoc::from_row)
+            .map_err(db("reading projections"))?;
+        rows.map(|row| row.map_err(db("reading projections")).and_then(StoredDoc::decode)).collect()
+    }
+
     fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()> {
         let mut statement = self
             .tx
@@ -492,6 +531,16 @@ impl Tx for SqliteTx<'_> {
         self.tx
             .execute_batch("DELETE FROM projection_docs; DELETE FROM agency_day_counters;")
             .map_err(db("clearing projections"))
+    }
+
+    fn clear_counters(&mut self, prefix: &str) -> StoreResult<()> {
+        self.tx
+            .execute(
+                "DELETE FROM agency_day_counters WHERE metric >= ?1 AND metric < ?2",
+                params![prefix, prefix_end(prefix)],
+            )
+            .map(|_| ())
+            .map_err(db("clearing counters"))
     }
 
     fn insert_quarantine(&mut self, entries: &[NewQuarantine]) -> StoreResult<()> {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use casetrail_domain::appeal::dispute::{self, DisputeState};
 use casetrail_domain::appeal::repeat::{self, ApplicantThread};
+use casetrail_domain::appeal::tally::{self, TallyMetric};
 use casetrail_domain::appeal::{self, rules, AppealState, Decision};
 use casetrail_domain::registry::AgencyState;
 use casetrail_domain::RuleViolation;
@@ -155,6 +156,10 @@ impl Projector {
             _ => {}
         }
         let rules = rules::rules().map_err(|error| RuleViolation::new("at", error.to_string()))?;
+        // What the event changes in the scorecard's tallies (the repeat link
+        // set below does not enter them).
+        let changes =
+            tally::change(current.as_ref(), &state).map_err(|error| RuleViolation::new("at", error.to_string()))?;
 
         // Then write.
         match &event.record {
@@ -163,8 +168,11 @@ impl Projector {
                     state.repeat_of = thread.repeat_of(rules, day);
                     thread.registered(&number, day);
                 }
-                if let Some(link) = &state.repeat_of {
+                if let (Some(link), Some(thread)) = (&state.repeat_of, thread.as_mut()) {
                     self.count(&link.agency, day, APPEALS_REPEATED_AGAINST, 1);
+                    if thread.mark_repeated(link) {
+                        self.count_tally(&link.agency, link.answer_turn_received_on, TallyMetric::Repeated, 1);
+                    }
                 }
                 self.count(r.agency.as_str(), day, metric::APPEALS_REGISTERED, 1);
             }
@@ -206,6 +214,9 @@ impl Projector {
         }
         if let (Some(thread), Some(key)) = (thread, thread_key) {
             self.put(kind::APPEAL_THREAD, &key, None, &thread)?;
+        }
+        for ((agency, receipt_day, metric), delta) in changes {
+            self.count_tally(&agency, receipt_day, metric, delta);
         }
         let holder = state.holder().to_string();
         self.put(kind::APPEAL, &number, Some(&holder), &state)

@@ -4,22 +4,25 @@
 //! the domain's pure rules in memory, then writes back only what changed and
 //! the aggregated counter deltas.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 mod accounts;
 mod appeals;
 mod fines;
+pub mod tallies;
 
 pub use accounts::{access_key, AccessEntry, AccountState, ApiKeyState};
 pub use fines::{PayerIndex, ReferError};
 
 use casetrail_domain::appeal;
+use casetrail_domain::appeal::tally::TallyMetric;
 use casetrail_domain::charge;
 use casetrail_domain::registry::{self, AgencyState, DeviceState};
 use casetrail_domain::RuleViolation;
 use casetrail_exchange::{Event, Record};
 use casetrail_ledger::{CounterDelta, ProjectionDoc, StoreError, Tx};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Projection document kinds.
@@ -46,6 +49,8 @@ pub mod kind {
     /// One read of personal data (`access.logged`), keyed so that the
     /// newest comes first ([`super::access_key`]).
     pub const ACCESS: &str = "access";
+    /// What the database holds about its own projections (`scorecard_tallies`).
+    pub const META: &str = "meta";
     pub const ALL: &[&str] = &[
         AGENCY,
         APPEAL,
@@ -61,6 +66,7 @@ pub mod kind {
         ACCOUNT,
         APIKEY,
         ACCESS,
+        META,
     ];
 }
 
@@ -76,6 +82,12 @@ pub mod metric {
     pub const PAYMENTS_TIYN: &str = "payments_tiyn";
     pub const FINES_REFERRED: &str = "fines_referred";
     pub const PROTOCOLS_SIGNED: &str = "protocols_signed";
+    /// The scorecard's tallies (`casetrail_domain::appeal::tally`) by the
+    /// receipt day of the turn they belong to: `tally:received`, ...
+    pub const TALLY_DAY_PREFIX: &str = "tally:";
+    /// The same tallies summed by month, on the month's first day, so that
+    /// a year's scorecard reads twelve rows per agency and metric.
+    pub const TALLY_MONTH_PREFIX: &str = "tally-month:";
 }
 
 /// Agency name used in counters for charges that no protocol ties to an agency.
@@ -147,7 +159,7 @@ pub struct Projector {
     /// on `get`, serialised on `put`; no JSON trees are built (see BENCHMARKS.md).
     docs: HashMap<DocKey, Option<(Option<String>, String)>>,
     dirty: BTreeMap<DocKey, ()>,
-    counters: HashMap<(String, NaiveDate, &'static str), i64>,
+    counters: HashMap<(String, NaiveDate, Cow<'static, str>), i64>,
     /// Sequence number of the event being applied.
     seq: u64,
     /// Alerts raised by the event being applied so far.
@@ -300,7 +312,16 @@ impl Projector {
     }
 
     pub(super) fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
-        *self.counters.entry((agency.to_owned(), day, metric)).or_default() += delta;
+        *self.counters.entry((agency.to_owned(), day, Cow::Borrowed(metric))).or_default() += delta;
+    }
+
+    /// Adds to a scorecard tally, by the turn's receipt day and its month.
+    pub(super) fn count_tally(&mut self, agency: &str, receipt_day: NaiveDate, metric: TallyMetric, delta: i64) {
+        let name = metric.name();
+        let month = receipt_day.with_day(1).unwrap_or(receipt_day);
+        for (day, prefix) in [(receipt_day, metric::TALLY_DAY_PREFIX), (month, metric::TALLY_MONTH_PREFIX)] {
+            *self.counters.entry((agency.to_owned(), day, Cow::Owned(format!("{prefix}{name}")))).or_default() += delta;
+        }
     }
 
     /// Records an alert raised by the event being applied.
@@ -381,7 +402,7 @@ impl Projector {
         let deltas: Vec<CounterDelta> = std::mem::take(&mut self.counters)
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
-            .map(|((agency, day, metric), delta)| CounterDelta { agency, day, metric: metric.to_owned(), delta })
+            .map(|((agency, day, metric), delta)| CounterDelta { agency, day, metric: metric.into_owned(), delta })
             .collect();
         tx.add_counters(&deltas)?;
         self.docs.clear();

@@ -34,6 +34,10 @@ pub struct ThreadEntry {
     pub registered_on: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<RepeatLink>,
+    /// Whether a later appeal repeats this one (it counts against the body
+    /// that answered it once, however many repeats follow).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeated: bool,
 }
 
 /// One applicant's appeals in one category.
@@ -59,11 +63,23 @@ impl ApplicantThread {
             .cloned()
     }
 
+    /// Marks the answered appeal `link` names as repeated; true the first
+    /// time only (the scorecard counts an answered appeal's repeats once).
+    pub fn mark_repeated(&mut self, link: &RepeatLink) -> bool {
+        match self.appeals.iter_mut().find(|entry| entry.appeal == link.appeal) {
+            Some(entry) if !entry.repeated => {
+                entry.repeated = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn registered(&mut self, appeal: &str, registered_on: NaiveDate) {
         if self.appeals.iter().any(|entry| entry.appeal == appeal) {
             return;
         }
-        self.appeals.push(ThreadEntry { appeal: appeal.to_owned(), registered_on, answered: None });
+        self.appeals.push(ThreadEntry { appeal: appeal.to_owned(), registered_on, answered: None, repeated: false });
         if self.appeals.len() > THREAD_APPEALS_MAX {
             self.appeals.remove(0);
         }
@@ -85,6 +101,7 @@ impl ApplicantThread {
                 appeal: state.appeal.clone(),
                 registered_on: state.first().received_on,
                 answered: Some(link),
+                repeated: false,
             }),
         }
     }
