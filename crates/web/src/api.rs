@@ -404,8 +404,7 @@ pub async fn register(
     principal: Option<&Principal>,
     input: RegisterAppealDto,
 ) -> Result<RegisteredDto, WebError> {
-    let slug = input.agency.clone();
-    let agency = state.read(move |store| docs::agency(store, &slug)).await?;
+    let agency = state.agency(&input.agency).await?;
     match &agency {
         Some(agency) => authorize(principal, Action::RegisterAppeal, agency_target(agency))?,
         None => {
@@ -436,14 +435,24 @@ pub async fn register(
         anonymous: None,
     });
     let source = format!("api:{}", principal.id);
-    let (seq, result) = match state.append(&source, record).await? {
-        Outcome::Appended { seq } => (seq, "appended"),
-        Outcome::Duplicate { seq } => (seq, "duplicate"),
+    let event = AppState::event(record)?;
+    let (seq, result, appeal) = match state.append_event(&source, event.clone()).await? {
+        // Just appended: the appeal is what the registration makes of it
+        // (the same pure rule the projector applied), no read needed.
+        Outcome::Appended { seq } => {
+            let appeal = casetrail_domain::appeal::apply(None, &event).map_err(WebError::internal)?;
+            (seq, "appended", appeal)
+        }
+        Outcome::Duplicate { seq } => {
+            let key = number.clone();
+            let appeal = state.read(move |store| docs::appeal(store, &key)).await?;
+            let Some(appeal) = appeal else {
+                return Err(WebError::internal("the registered appeal has no projection"));
+            };
+            (seq, "duplicate", appeal)
+        }
         Outcome::Quarantined { reason } => return Err(WebError::BadRequest(reason)),
     };
-    let key = number.clone();
-    let appeal = state.read(move |store| docs::appeal(store, &key)).await?;
-    let Some(appeal) = appeal else { return Err(WebError::internal("the registered appeal has no projection")) };
     Ok(RegisteredDto {
         appeal: number,
         seq,

@@ -3,10 +3,13 @@
 //! writer, sessions, the login limiter, the translations, the metrics and
 //! the settings.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use casetrail_app::Ledger;
+use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{Event, Ident, Record};
 use casetrail_ledger::Store;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,6 +42,20 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
+    /// The agencies, kept for [`AGENCY_CACHE_TTL`] at most and dropped as
+    /// soon as this server's writer commits an agency registration.
+    agencies: Mutex<Option<AgencyCache>>,
+}
+
+/// How long agencies read from the store are trusted: the bound on how late
+/// this server learns of an agency registered by another process.
+pub const AGENCY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+struct AgencyCache {
+    read_at: Instant,
+    /// [`Writer::agencies_changed`] when it was read.
+    generation: u64,
+    agencies: Arc<BTreeMap<String, AgencyState>>,
 }
 
 /// The read-only connections. Closed on a thread of their own: closing a
@@ -101,7 +118,32 @@ impl AppState {
             i18n: I18n::new(),
             metrics: Metrics::default(),
             openapi: crate::api::openapi_json(),
+            agencies: Mutex::new(None),
         })))
+    }
+
+    /// Every agency by slug, from the cache when it is fresh (agencies scope
+    /// every authorization; they change rarely).
+    pub async fn agencies(&self) -> Result<Arc<BTreeMap<String, AgencyState>>, WebError> {
+        let generation = self.writer.agencies_changed();
+        {
+            let cache = self.agencies.lock().map_err(|_| WebError::internal("the agency cache lock is poisoned"))?;
+            if let Some(cache) = cache.as_ref() {
+                if cache.generation == generation && cache.read_at.elapsed() < AGENCY_CACHE_TTL {
+                    return Ok(cache.agencies.clone());
+                }
+            }
+        }
+        let read_at = Instant::now();
+        let agencies = Arc::new(self.read(crate::docs::agencies).await?);
+        let mut cache = self.agencies.lock().map_err(|_| WebError::internal("the agency cache lock is poisoned"))?;
+        *cache = Some(AgencyCache { read_at, generation, agencies: agencies.clone() });
+        Ok(agencies)
+    }
+
+    /// One agency, from [`AppState::agencies`].
+    pub async fn agency(&self, slug: &str) -> Result<Option<AgencyState>, WebError> {
+        Ok(self.agencies().await?.get(slug).cloned())
     }
 
     /// Kazakhstan's local day today (or the configured day).
@@ -157,10 +199,20 @@ impl AppState {
 
     /// Appends one record from `source` through the group-commit writer.
     pub async fn append(&self, source: &str, record: Record) -> Result<Outcome, WebError> {
+        self.append_event(source, Self::event(record)?).await
+    }
+
+    /// The event for a record made here now: a fresh id, the current
+    /// instant in Kazakhstan's offset.
+    pub fn event(record: Record) -> Result<Event, WebError> {
         let current = now();
         let at = current.with_timezone(&casetrail_types::time::kz_offset_at(current));
         let id = Ident::parse(&crate::auth::random_hex(12)?).map_err(WebError::internal)?;
-        let event = Event::new(Some(id), at, record).map_err(|error| WebError::BadRequest(error.to_string()))?;
+        Event::new(Some(id), at, record).map_err(|error| WebError::BadRequest(error.to_string()))
+    }
+
+    /// Appends an event from `source` through the group-commit writer.
+    pub async fn append_event(&self, source: &str, event: Event) -> Result<Outcome, WebError> {
         let outcome = self.writer.append(source, event.canonical).await.map_err(WebError::internal)?;
         self.metrics.count_import(&outcome);
         Ok(outcome)

@@ -12,10 +12,11 @@
 //! idempotency key is per source); order within a source is kept.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use casetrail_app::{Incoming, Ledger};
-use casetrail_exchange::RawLine;
+use casetrail_exchange::{RawLine, Record};
 use tokio::sync::{mpsc, oneshot};
 
 /// What became of one record.
@@ -57,6 +58,9 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Agency registrations this writer committed: caches of agencies
+    /// compare it to know they are stale.
+    agencies_changed: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -65,6 +69,8 @@ impl Writer {
     pub fn spawn(ledger: Arc<Mutex<Ledger>>, max_batch: usize) -> std::io::Result<Writer> {
         let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
         let max_batch = max_batch.max(1);
+        let agencies_changed = Arc::new(AtomicU64::new(0));
+        let changed = agencies_changed.clone();
         std::thread::Builder::new().name("casetrail-writer".into()).spawn(move || {
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
@@ -74,10 +80,16 @@ impl Writer {
                         Err(_) => break,
                     }
                 }
-                commit(&ledger, batch);
+                commit(&ledger, batch, &changed);
             }
         })?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, agencies_changed })
+    }
+
+    /// How many agency registrations this writer has committed (or tried
+    /// to): a cache of agencies read before a change is stale.
+    pub fn agencies_changed(&self) -> u64 {
+        self.agencies_changed.load(Ordering::Acquire)
     }
 
     /// Appends one record (a JSON line of the exchange format) from
@@ -100,7 +112,11 @@ impl Writer {
     }
 }
 
-fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>) {
+fn registers_agency(incoming: &Incoming) -> bool {
+    matches!(&incoming.parsed, Ok(event) if matches!(event.record, Record::AgencyRegistered(_)))
+}
+
+fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, agencies_changed: &AtomicU64) {
     // One transaction per source, in order of first appearance.
     while !jobs.is_empty() {
         let source = jobs[0].source.clone();
@@ -109,6 +125,7 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>) {
         let mut incoming = Vec::with_capacity(same.len());
         let mut keys = Vec::with_capacity(same.len());
         let mut replies = Vec::with_capacity(same.len());
+        let agencies = same.iter().filter(|job| registers_agency(&job.incoming)).count() as u64;
         for (i, mut job) in same.into_iter().enumerate() {
             job.incoming.line = Some(i as u64 + 1);
             incoming.push(job.incoming);
@@ -116,6 +133,10 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>) {
             replies.push(job.reply);
         }
         let answers = commit_source(ledger, &source, incoming, &keys);
+        // Before anyone hears of the commit: a cache read before it is stale.
+        if agencies > 0 {
+            agencies_changed.fetch_add(agencies, Ordering::Release);
+        }
         for (reply, answer) in replies.into_iter().zip(answers) {
             let _ = reply.send(answer);
         }

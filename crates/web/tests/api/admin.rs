@@ -116,7 +116,14 @@ fn devices_need_a_32_byte_key_and_agencies_are_registered_in_three_languages() {
 
     let agency = serde_json::json!({"agency": "court-a", "kind": "court", "region": "710000000",
         "name": {"kk": "Астана соты", "ru": "Суд Астаны", "en": "Astana Court"}});
+    // The server keeps agencies cached: one it registers is known at once.
+    let citizen = api_key("citizen", true);
+    let appeal = serde_json::json!({"agency": "court-a", "category": "courts", "applicant": {"iin": iin(8)}});
+    assert_eq!(server.post_json("/api/v1/appeals", Some(&citizen), &appeal).status, 400, "no such agency yet");
     assert_eq!(server.post_json("/api/v1/admin/agencies", Some(ADMIN), &agency).status, 201);
+    let registered = server.post_json("/api/v1/appeals", Some(&citizen), &appeal);
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    assert_eq!(json(&registered)["holder"], "court-a");
     assert_eq!(server.post_json("/api/v1/admin/agencies", Some(ADMIN), &agency).status, 409, "a double submit");
     let agencies = json(&server.get("/api/v1/agencies", None));
     let court = agencies.as_array().unwrap().iter().find(|a| a["agency"] == "court-a").cloned().unwrap();
