@@ -154,8 +154,10 @@ impl Ledger {
     ) -> Result<Self, AppError> {
         let mut tx = store.begin()?;
         tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
-        // A database from before the scorecard's tallies gets them once.
+        // A database from before the scorecard's tallies or the queues
+        // gets them once.
         projector::tallies::ensure(tx.as_mut())?;
+        projector::queue::ensure(tx.as_mut())?;
         tx.commit()?;
         Ok(Self { store, key, clock })
     }
@@ -334,6 +336,7 @@ impl Ledger {
             progress(done);
         }
         projector::tallies::mark(tx.as_mut())?;
+        projector::queue::mark(tx.as_mut())?;
         tx.commit()?;
         Ok(done)
     }

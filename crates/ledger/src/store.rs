@@ -190,6 +190,8 @@ pub trait Tx {
     /// order, as this transaction sees them.
     fn docs_after(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
     fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()>;
+    /// Deletes documents of a kind (absent ones are no error).
+    fn delete_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<()>;
     fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()>;
     /// Empties every projection (documents and counters) for a rebuild.
     fn clear_projections(&mut self) -> StoreResult<()>;

@@ -665,6 +665,16 @@ impl Tx for PgTx<'_> {
             .map_err(db("clearing projections"))
     }
 
+    fn delete_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .execute("DELETE FROM projection_docs WHERE kind = $1 AND key = ANY($2::text[])", &[&kind, &keys])
+            .map(|_| ())
+            .map_err(db("deleting projections"))
+    }
+
     fn clear_counters(&mut self, prefix: &str) -> StoreResult<()> {
         self.tx
             .execute(

@@ -533,6 +533,17 @@ impl Tx for SqliteTx<'_> {
             .map_err(db("clearing projections"))
     }
 
+    fn delete_docs(&mut self, kind: &str, keys: &[&str]) -> StoreResult<()> {
+        let mut statement = self
+            .tx
+            .prepare_cached("DELETE FROM projection_docs WHERE kind = ?1 AND key = ?2")
+            .map_err(db("deleting projections"))?;
+        for key in keys {
+            statement.execute(params![kind, key]).map_err(db("deleting projections"))?;
+        }
+        Ok(())
+    }
+
     fn clear_counters(&mut self, prefix: &str) -> StoreResult<()> {
         self.tx
             .execute(

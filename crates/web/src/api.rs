@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use casetrail_app::projector::kind;
 use casetrail_domain::appeal::dispute::{DisputeState, DisputeStatus};
 use casetrail_domain::appeal::view::citizen_view;
-use casetrail_domain::appeal::{AppealState, AppealStatus};
+use casetrail_domain::appeal::AppealState;
 use casetrail_domain::charge::{ChargeState, ChargeStatus};
 use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{
@@ -531,13 +531,7 @@ pub async fn queue(
     authorize(principal, Action::ReadQueue, agency_target(&agency))?;
     let today = state.today();
     let holder = slug.to_owned();
-    let appeals = state
-        .read(move |store| {
-            docs::scan::<AppealState>(store, kind::APPEAL, |a| {
-                a.status == AppealStatus::Open && a.holder().as_str() == holder
-            })
-        })
-        .await?;
+    let appeals = state.read(move |store| docs::queue(store, &holder, LIST_ROWS_MAX)).await?;
     let calendar = casetrail_types::calendar::WorkCalendar::kazakhstan();
     let mut items = Vec::with_capacity(appeals.len());
     for appeal in appeals {
@@ -557,8 +551,6 @@ pub async fn queue(
             held_before,
         });
     }
-    items.sort_by(|a, b| (a.statutory_due, &a.appeal).cmp(&(b.statutory_due, &b.appeal)));
-    items.truncate(LIST_ROWS_MAX);
     Ok((agency, items))
 }
 

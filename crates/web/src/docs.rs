@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use casetrail_app::projector::kind;
+use casetrail_app::projector::queue::{queue_prefix, Held};
 use casetrail_domain::appeal::AppealState;
 use casetrail_domain::registry::AgencyState;
 use casetrail_ledger::Store;
@@ -54,6 +55,45 @@ pub fn agencies(store: &mut dyn Store) -> Result<BTreeMap<String, AgencyState>, 
 
 pub fn agency(store: &mut dyn Store, slug: &str) -> Result<Option<AgencyState>, WebError> {
     load(store, kind::AGENCY, slug)
+}
+
+/// The open appeals `holder` holds, soonest due first (then by number), at
+/// most `limit`: its entries of the queue index, then those appeals only.
+pub fn queue(store: &mut dyn Store, holder: &str, limit: usize) -> Result<Vec<AppealState>, WebError> {
+    let prefix = queue_prefix(holder);
+    let mut held: Vec<Held> = Vec::new();
+    let mut after = prefix.clone();
+    'pages: loop {
+        let page = store.docs(kind::HELD, &after, SCAN_PAGE_DOCS)?;
+        let full = page.len() == SCAN_PAGE_DOCS;
+        for doc in page {
+            if !doc.key.starts_with(&prefix) {
+                break 'pages;
+            }
+            held.push(serde_json::from_str(&doc.doc).map_err(|error| {
+                WebError::Internal(format!("projection {}/{} is unreadable: {error}", kind::HELD, doc.key))
+            })?);
+            after = doc.key;
+        }
+        if !full {
+            break;
+        }
+    }
+    held.sort_by(|a, b| (a.due, &a.appeal).cmp(&(b.due, &b.appeal)));
+    held.truncate(limit);
+    let mut appeals = Vec::with_capacity(held.len());
+    for entry in held {
+        match appeal(store, &entry.appeal)? {
+            Some(state) => appeals.push(state),
+            None => {
+                return Err(WebError::Internal(format!(
+                    "queue entry {} has no appeal; run `casetrail rebuild`",
+                    entry.appeal
+                )))
+            }
+        }
+    }
+    Ok(appeals)
 }
 
 pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>, WebError> {

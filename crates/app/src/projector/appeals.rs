@@ -218,6 +218,7 @@ impl Projector {
         for ((agency, receipt_day, metric), delta) in changes {
             self.count_tally(&agency, receipt_day, metric, delta);
         }
+        self.index_holder(current.as_ref(), &state)?;
         let holder = state.holder().to_string();
         self.put(kind::APPEAL, &number, Some(&holder), &state)
     }

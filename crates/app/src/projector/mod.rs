@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 mod accounts;
 mod appeals;
 mod fines;
+pub mod queue;
 pub mod tallies;
 
 pub use accounts::{access_key, AccessEntry, AccountState, ApiKeyState};
@@ -51,6 +52,9 @@ pub mod kind {
     pub const ACCESS: &str = "access";
     /// What the database holds about its own projections (`scorecard_tallies`).
     pub const META: &str = "meta";
+    /// An open appeal by its holder, keyed `{holder}/{appeal}`: the
+    /// officer's queue without reading every appeal.
+    pub const HELD: &str = "held";
     pub const ALL: &[&str] = &[
         AGENCY,
         APPEAL,
@@ -67,6 +71,7 @@ pub mod kind {
         APIKEY,
         ACCESS,
         META,
+        HELD,
     ];
 }
 
@@ -311,6 +316,13 @@ impl Projector {
         Ok(())
     }
 
+    /// Deletes a document (when the batch is flushed).
+    pub(super) fn remove(&mut self, kind: &'static str, key: &str) {
+        let doc_key = (kind, key.to_owned());
+        self.docs.insert(doc_key.clone(), None);
+        self.dirty.insert(doc_key, ());
+    }
+
     pub(super) fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
         *self.counters.entry((agency.to_owned(), day, Cow::Borrowed(metric))).or_default() += delta;
     }
@@ -393,12 +405,17 @@ impl Projector {
     pub fn flush(&mut self, tx: &mut dyn Tx) -> Result<(), ProjectError> {
         let dirty = std::mem::take(&mut self.dirty);
         let mut docs = Vec::with_capacity(dirty.len());
+        let mut deleted: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         for (kind, key) in dirty.into_keys() {
-            if let Some(Some((agency, doc))) = self.docs.remove(&(kind, key.clone())) {
-                docs.push(ProjectionDoc { kind: kind.to_owned(), key, agency, doc });
+            match self.docs.remove(&(kind, key.clone())) {
+                Some(Some((agency, doc))) => docs.push(ProjectionDoc { kind: kind.to_owned(), key, agency, doc }),
+                _ => deleted.entry(kind).or_default().push(key),
             }
         }
         tx.store_docs(&docs)?;
+        for (kind, keys) in deleted {
+            tx.delete_docs(kind, &keys.iter().map(String::as_str).collect::<Vec<_>>())?;
+        }
         let deltas: Vec<CounterDelta> = std::mem::take(&mut self.counters)
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
