@@ -28,14 +28,16 @@ fn day(text: &str) -> NaiveDate {
 fn trends(ledger: &mut Ledger, from: Option<&str>, to: Option<&str>, as_of: &str) -> Value {
     let params = ReportParams { from: from.map(day), to: to.map(day), as_of: day(as_of) };
     let table = run("trends", ledger.store(), &params).unwrap();
-    assert_eq!(table.columns, ["month", "category", "region", "agency", "appeals"]);
+    assert_eq!(table.columns, ["month", "category", "region", "agency", "appeals", "forwarded", "wandering"]);
     Value::Array(table.objects().into_iter().map(Value::Object).collect())
 }
 
-fn row(month: &str, category: &str, agency: &str, appeals: u64) -> Value {
+/// `(appeals, forwarded, wandering)`.
+fn row(month: &str, category: &str, agency: &str, (appeals, forwarded, wandering): (u64, u64, u64)) -> Value {
     // Every scenario agency is in Astana (710000000); A-06's own region
     // 711210000 (a district of Astana) counts as Astana too.
-    json!({"month": month, "category": category, "region": "710000000", "agency": agency, "appeals": appeals})
+    json!({"month": month, "category": category, "region": "710000000", "agency": agency, "appeals": appeals,
+           "forwarded": forwarded, "wandering": wandering})
 }
 
 #[test]
@@ -44,16 +46,21 @@ fn appeals_per_month_by_category_region_and_agency() {
     assert_eq!(
         trends(&mut ledger, None, None, "2026-05-04"),
         json!([
-            row("2021-06", "housing", "akimat-astana", 1),
-            row("2024-03", "notary", "justice-astana", 1),
-            row("2026-03", "clinics", "health-astana", 2),
-            row("2026-03", "housing", "akimat-astana", 1),
-            row("2026-03", "noise", "akimat-astana", 1),
-            row("2026-03", "notary", "justice-astana", 1),
-            row("2026-03", "parks", "akimat-astana", 1),
-            row("2026-03", "roads", "akimat-astana", 1),
-            row("2026-03", "schools", "edu-astana", 1),
-            row("2026-04", "housing", "police-astana", 1),
+            row("2021-06", "housing", "akimat-astana", (1, 0, 0)),
+            // justice -> police -> akimat.
+            row("2024-03", "notary", "justice-astana", (1, 1, 1)),
+            // forwarded once (3 Apr).
+            row("2026-03", "clinics", "health-astana", (2, 1, 0)),
+            row("2026-03", "housing", "akimat-astana", (1, 0, 0)),
+            // akimat -> police -> akimat (ping-pong).
+            row("2026-03", "noise", "akimat-astana", (1, 1, 1)),
+            row("2026-03", "notary", "justice-astana", (1, 0, 0)),
+            row("2026-03", "parks", "akimat-astana", (1, 0, 0)),
+            // forwarded once.
+            row("2026-03", "roads", "akimat-astana", (1, 1, 0)),
+            // four forwards.
+            row("2026-03", "schools", "edu-astana", (1, 1, 1)),
+            row("2026-04", "housing", "police-astana", (1, 0, 0)),
         ])
     );
 }
@@ -65,9 +72,9 @@ fn the_period_and_the_as_of_day_limit_the_registrations_counted() {
     assert_eq!(
         trends(&mut ledger, Some("2026-03-05"), Some("2026-03-31"), "2026-05-04"),
         json!([
-            row("2026-03", "clinics", "health-astana", 2),
-            row("2026-03", "notary", "justice-astana", 1),
-            row("2026-03", "parks", "akimat-astana", 1),
+            row("2026-03", "clinics", "health-astana", (2, 1, 0)),
+            row("2026-03", "notary", "justice-astana", (1, 0, 0)),
+            row("2026-03", "parks", "akimat-astana", (1, 0, 0)),
         ])
     );
     // Nothing registered after the as-of day counts
@@ -75,10 +82,12 @@ fn the_period_and_the_as_of_day_limit_the_registrations_counted() {
     assert_eq!(
         trends(&mut ledger, Some("2026-03-01"), None, "2026-03-03"),
         json!([
-            row("2026-03", "housing", "akimat-astana", 1),
-            row("2026-03", "noise", "akimat-astana", 1),
-            row("2026-03", "roads", "akimat-astana", 1),
-            row("2026-03", "schools", "edu-astana", 1),
+            // By the end of 3 March had been forwarded once
+            // each (their second forwards came on the 4th); A-02 not yet.
+            row("2026-03", "housing", "akimat-astana", (1, 0, 0)),
+            row("2026-03", "noise", "akimat-astana", (1, 1, 0)),
+            row("2026-03", "roads", "akimat-astana", (1, 0, 0)),
+            row("2026-03", "schools", "edu-astana", (1, 1, 0)),
         ])
     );
 }
