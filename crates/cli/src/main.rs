@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_scorecard;
 mod commands;
 mod demo_accounts;
 mod demo_live;
@@ -181,7 +182,9 @@ enum Command {
     /// Benchmarks: `bench import` (also `bench` alone) measures the import
     /// path against a bare insert; `bench matching` camt.054 payments
     /// matched against open charges next to parsing the same files alone;
-    /// `bench http` appeal registration over HTTP next to a bare handler.
+    /// `bench http` appeal registration over HTTP next to a bare handler;
+    /// `bench scorecard` the scorecard from projections next to one SQL
+    /// GROUP BY over the raw events of an existing database.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
@@ -238,6 +241,19 @@ enum BenchWhat {
         /// commits under the ledger's lock, as before them).
         #[arg(long, default_value_t = 4)]
         readers: usize,
+    },
+    /// The scorecard from projections (as `report scorecard`) against the
+    /// same counts by one SQL GROUP BY over the raw events, on an existing
+    /// database (nothing is imported).
+    Scorecard {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Timed runs of the scorecard (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+        /// The reference day (YYYY-MM-DD); today in Kazakhstan when absent.
+        #[arg(long = "as-of")]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 
@@ -443,6 +459,9 @@ fn main() -> ExitCode {
         | Command::Bench { what: Some(BenchWhat::Import { db, records }), .. } => bench::run(&db, records),
         Command::Bench { what: Some(BenchWhat::Matching { db, payments, per_file }), .. } => {
             bench::run_matching(&db, payments, per_file)
+        }
+        Command::Bench { what: Some(BenchWhat::Scorecard { db, rounds, as_of }), .. } => {
+            bench_scorecard::run(&db, rounds, as_of)
         }
         Command::Receipt { action: ReceiptAction::Get { db, seq, uin, payment, head_size, out } } => {
             receipt::target(seq, uin, payment).and_then(|target| receipt::get(&db, &target, head_size, out.as_deref()))
