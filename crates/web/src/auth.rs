@@ -16,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use casetrail_app::projector::{kind, AccountState, ApiKeyState};
+use casetrail_app::projector::{kind, AccountState};
 use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{AccountRole, AgencyKind};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -427,29 +427,17 @@ pub async fn account_principal(state: &AppState, account: &AccountState, via: Vi
 
 async fn api_key_principal(state: &AppState, credential: &str) -> Result<Principal, WebError> {
     let Some((key_id, secret)) = credential.split_once('.') else { return Err(WebError::Unauthenticated) };
-    let key_id = key_id.to_owned();
-    // The key and its agency in one read (one trip to a blocking thread
-    // per request, not two); the agency is used only if the secret matches.
-    let found: Option<(ApiKeyState, Option<AgencyState>)> = state
-        .read(move |store| {
-            let Some(doc) = store.doc(kind::APIKEY, &key_id)? else { return Ok(None) };
-            let key: ApiKeyState = serde_json::from_str(&doc.doc).map_err(WebError::internal)?;
-            let agency = match &key.agency {
-                Some(slug) => match store.doc(kind::AGENCY, slug)? {
-                    Some(doc) => Some(serde_json::from_str(&doc.doc).map_err(WebError::internal)?),
-                    None => None,
-                },
-                None => None,
-            };
-            Ok(Some((key, agency)))
-        })
-        .await?;
-    let Some((key, agency)) = found.filter(|(key, _)| key.revoked_at.is_none()) else {
+    // Both from the server's registry cache: no trip to the store when warm.
+    let Some(key) = state.api_key(key_id).await?.filter(|key| key.revoked_at.is_none()) else {
         return Err(WebError::Unauthenticated);
     };
     if !constant_time_eq(sha256_hex(secret.as_bytes()).as_bytes(), key.secret_hash.as_bytes()) {
         return Err(WebError::Unauthenticated);
     }
+    let agency = match &key.agency {
+        Some(slug) => state.agency(slug).await?,
+        None => None,
+    };
     Ok(Principal {
         id: key.key_id.clone(),
         role: key.role,

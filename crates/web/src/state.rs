@@ -3,11 +3,12 @@
 //! writer, sessions, the login limiter, the translations, the metrics and
 //! the settings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use casetrail_app::projector::{kind, ApiKeyState};
 use casetrail_app::Ledger;
 use casetrail_domain::registry::AgencyState;
 use casetrail_exchange::{Event, Ident, Record};
@@ -42,20 +43,37 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
-    /// The agencies, kept for [`AGENCY_CACHE_TTL`] at most and dropped as
-    /// soon as this server's writer commits an agency registration.
-    agencies: Mutex<Option<AgencyCache>>,
+    /// Agencies and API keys read from the store, trusted for
+    /// [`REGISTRY_CACHE_TTL`] at most and dropped as soon as this server's
+    /// writer commits a change to agencies, accounts or keys.
+    registry: Mutex<RegistryCache>,
 }
 
-/// How long agencies read from the store are trusted: the bound on how late
-/// this server learns of an agency registered by another process.
-pub const AGENCY_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long agencies and API keys read from the store are trusted: the
+/// bound on how late this server learns of a change another process made
+/// (an agency registered, a key revoked with the CLI). Changes made through
+/// this server apply at once.
+pub const REGISTRY_CACHE_TTL: Duration = Duration::from_secs(5);
 
-struct AgencyCache {
-    read_at: Instant,
-    /// [`Writer::agencies_changed`] when it was read.
+/// API keys cached at most (the cache is emptied when full).
+const API_KEYS_CACHED_MAX: usize = 10_000;
+
+#[derive(Default)]
+struct RegistryCache {
+    /// [`Writer::registry_changes`] when the entries were read.
     generation: u64,
-    agencies: Arc<BTreeMap<String, AgencyState>>,
+    agencies: Option<(Instant, Arc<BTreeMap<String, AgencyState>>)>,
+    api_keys: HashMap<String, (Instant, Option<ApiKeyState>)>,
+}
+
+impl RegistryCache {
+    /// Empties the cache when the writer changed the registry since.
+    fn current(&mut self, generation: u64) -> &mut Self {
+        if self.generation != generation {
+            *self = RegistryCache { generation, ..RegistryCache::default() };
+        }
+        self
+    }
 }
 
 /// The read-only connections. Closed on a thread of their own: closing a
@@ -118,27 +136,48 @@ impl AppState {
             i18n: I18n::new(),
             metrics: Metrics::default(),
             openapi: crate::api::openapi_json(),
-            agencies: Mutex::new(None),
+            registry: Mutex::new(RegistryCache::default()),
         })))
+    }
+
+    fn registry_cache(&self) -> Result<std::sync::MutexGuard<'_, RegistryCache>, WebError> {
+        self.registry.lock().map_err(|_| WebError::internal("the registry cache lock is poisoned"))
     }
 
     /// Every agency by slug, from the cache when it is fresh (agencies scope
     /// every authorization; they change rarely).
     pub async fn agencies(&self) -> Result<Arc<BTreeMap<String, AgencyState>>, WebError> {
-        let generation = self.writer.agencies_changed();
-        {
-            let cache = self.agencies.lock().map_err(|_| WebError::internal("the agency cache lock is poisoned"))?;
-            if let Some(cache) = cache.as_ref() {
-                if cache.generation == generation && cache.read_at.elapsed() < AGENCY_CACHE_TTL {
-                    return Ok(cache.agencies.clone());
-                }
+        let generation = self.writer.registry_changes();
+        if let Some((read_at, agencies)) = &self.registry_cache()?.current(generation).agencies {
+            if read_at.elapsed() < REGISTRY_CACHE_TTL {
+                return Ok(agencies.clone());
             }
         }
         let read_at = Instant::now();
         let agencies = Arc::new(self.read(crate::docs::agencies).await?);
-        let mut cache = self.agencies.lock().map_err(|_| WebError::internal("the agency cache lock is poisoned"))?;
-        *cache = Some(AgencyCache { read_at, generation, agencies: agencies.clone() });
+        self.registry_cache()?.current(generation).agencies = Some((read_at, agencies.clone()));
         Ok(agencies)
+    }
+
+    /// An API key by id (its secret's hash, its role and agency), from the
+    /// cache when it is fresh.
+    pub async fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyState>, WebError> {
+        let generation = self.writer.registry_changes();
+        if let Some((read_at, key)) = self.registry_cache()?.current(generation).api_keys.get(key_id) {
+            if read_at.elapsed() < REGISTRY_CACHE_TTL {
+                return Ok(key.clone());
+            }
+        }
+        let read_at = Instant::now();
+        let id = key_id.to_owned();
+        let key: Option<ApiKeyState> = self.read(move |store| crate::docs::load(store, kind::APIKEY, &id)).await?;
+        let mut cache = self.registry_cache()?;
+        let keys = &mut cache.current(generation).api_keys;
+        if keys.len() >= API_KEYS_CACHED_MAX {
+            keys.clear();
+        }
+        keys.insert(key_id.to_owned(), (read_at, key.clone()));
+        Ok(key)
     }
 
     /// One agency, from [`AppState::agencies`].

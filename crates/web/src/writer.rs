@@ -58,9 +58,9 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
-    /// Agency registrations this writer committed: caches of agencies
-    /// compare it to know they are stale.
-    agencies_changed: Arc<AtomicU64>,
+    /// Records this writer committed that change who is who (agencies,
+    /// accounts, API keys): caches of them compare it to know they are stale.
+    registry_changes: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -69,8 +69,8 @@ impl Writer {
     pub fn spawn(ledger: Arc<Mutex<Ledger>>, max_batch: usize) -> std::io::Result<Writer> {
         let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
         let max_batch = max_batch.max(1);
-        let agencies_changed = Arc::new(AtomicU64::new(0));
-        let changed = agencies_changed.clone();
+        let registry_changes = Arc::new(AtomicU64::new(0));
+        let changed = registry_changes.clone();
         std::thread::Builder::new().name("casetrail-writer".into()).spawn(move || {
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
@@ -83,13 +83,13 @@ impl Writer {
                 commit(&ledger, batch, &changed);
             }
         })?;
-        Ok(Writer { jobs, agencies_changed })
+        Ok(Writer { jobs, registry_changes })
     }
 
-    /// How many agency registrations this writer has committed (or tried
-    /// to): a cache of agencies read before a change is stale.
-    pub fn agencies_changed(&self) -> u64 {
-        self.agencies_changed.load(Ordering::Acquire)
+    /// How many records changing agencies, accounts or API keys this writer
+    /// has committed (or tried to): a cache read before a change is stale.
+    pub fn registry_changes(&self) -> u64 {
+        self.registry_changes.load(Ordering::Acquire)
     }
 
     /// Appends one record (a JSON line of the exchange format) from
@@ -112,11 +112,21 @@ impl Writer {
     }
 }
 
-fn registers_agency(incoming: &Incoming) -> bool {
-    matches!(&incoming.parsed, Ok(event) if matches!(event.record, Record::AgencyRegistered(_)))
+fn changes_registry(incoming: &Incoming) -> bool {
+    matches!(
+        &incoming.parsed,
+        Ok(event) if matches!(
+            event.record,
+            Record::AgencyRegistered(_)
+                | Record::AccountCreated(_)
+                | Record::AccountDisabled(_)
+                | Record::ApiKeyIssued(_)
+                | Record::ApiKeyRevoked(_)
+        )
+    )
 }
 
-fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, agencies_changed: &AtomicU64) {
+fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, registry_changes: &AtomicU64) {
     // One transaction per source, in order of first appearance.
     while !jobs.is_empty() {
         let source = jobs[0].source.clone();
@@ -125,7 +135,7 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, agencies_changed: &AtomicU
         let mut incoming = Vec::with_capacity(same.len());
         let mut keys = Vec::with_capacity(same.len());
         let mut replies = Vec::with_capacity(same.len());
-        let agencies = same.iter().filter(|job| registers_agency(&job.incoming)).count() as u64;
+        let changes = same.iter().filter(|job| changes_registry(&job.incoming)).count() as u64;
         for (i, mut job) in same.into_iter().enumerate() {
             job.incoming.line = Some(i as u64 + 1);
             incoming.push(job.incoming);
@@ -134,8 +144,8 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, agencies_changed: &AtomicU
         }
         let answers = commit_source(ledger, &source, incoming, &keys);
         // Before anyone hears of the commit: a cache read before it is stale.
-        if agencies > 0 {
-            agencies_changed.fetch_add(agencies, Ordering::Release);
+        if changes > 0 {
+            registry_changes.fetch_add(changes, Ordering::Release);
         }
         for (reply, answer) in replies.into_iter().zip(answers) {
             let _ = reply.send(answer);
