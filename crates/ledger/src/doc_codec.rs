@@ -44,7 +44,10 @@ static DECODERS: LazyLock<Vec<(u32, DecoderDictionary<'static>)>> =
     LazyLock::new(|| DICTIONARIES.iter().map(|(id, bytes)| (*id, DecoderDictionary::copy(bytes))).collect());
 
 thread_local! {
+    // Contexts are costly to make (a decompression context is ~100 KiB to
+    // allocate and clear): one of each per thread, reused.
     static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSORS: RefCell<Vec<(u32, Decompressor<'static>)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn corrupt(error: impl std::fmt::Display) -> StoreError {
@@ -81,8 +84,17 @@ pub fn decode(stored: Vec<u8>) -> Result<String, StoreError> {
     if size > MAX_DOC_BYTES {
         return Err(corrupt(format!("the frame claims {size} bytes")));
     }
-    let mut decompressor = Decompressor::with_prepared_dictionary(dictionary).map_err(corrupt)?;
-    let bytes = decompressor.decompress(&stored, size).map_err(corrupt)?;
+    let bytes = DECOMPRESSORS.with(|cell| {
+        let mut contexts = cell.borrow_mut();
+        let index = match contexts.iter().position(|(known, _)| *known == id) {
+            Some(index) => index,
+            None => {
+                contexts.push((id, Decompressor::with_prepared_dictionary(dictionary).map_err(corrupt)?));
+                contexts.len() - 1
+            }
+        };
+        contexts[index].1.decompress(&stored, size).map_err(corrupt)
+    })?;
     String::from_utf8(bytes).map_err(corrupt)
 }
 
