@@ -15,6 +15,13 @@ mod demo_live;
 mod field;
 mod receipt;
 
+/// mimalloc instead of glibc's allocator: the server's request threads and
+/// the ledger writer allocate and free small buffers at a high rate, and
+/// glibc's free-list upkeep (`malloc_consolidate`, `unlink_chunk`) was ~8 %
+/// of their CPU under load (BENCHMARKS.md, HTTP).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

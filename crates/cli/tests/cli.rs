@@ -199,6 +199,13 @@ fn errors_say_what_to_do_and_exit_non_zero() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("missing.jsonl") && stderr.contains("check the path"), "{stderr}");
+    // A file that opens but cannot be read (a directory): the import says
+    // where it stopped instead of reporting a clean, empty import.
+    std::fs::create_dir(dir.path().join("folder.jsonl")).expect("mkdir");
+    let output = run(&["import", "--db", "x.db", "folder.jsonl"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("reading folder.jsonl failed after 0 records"), "{stderr}");
     let output = run(&["simulate", "--scale", "planet"], dir.path());
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("city, region or national"));

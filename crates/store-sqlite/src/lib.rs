@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
 /// Rows per multi-row INSERT on the bulk path (SQLite's bound-parameter limit
 /// is 32766; events have 10 columns).
 const INSERT_ROWS_PER_STATEMENT: usize = 500;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
 
 /// Pragmas applied to every connection, in order. Durability first:
 /// `synchronous = FULL` so that a committed import survives power loss.
@@ -73,6 +75,7 @@ impl SqliteStore {
     pub fn open_reader(path: &Path) -> StoreResult<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags).map_err(db("opening a SQLite reader"))?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         for (name, value) in READER_PRAGMAS {
             connection.pragma_update(None, name, value).map_err(db("setting a reader's pragmas"))?;
         }
@@ -85,6 +88,10 @@ impl SqliteStore {
     }
 
     fn init(connection: Connection) -> StoreResult<Self> {
+        // The write path uses some 30 distinct statements; rusqlite keeps 16
+        // by default, and an evicted one is parsed and planned again on the
+        // next transaction.
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         for (name, value) in PRAGMAS {
             connection.pragma_update(None, name, value).map_err(db("setting pragmas"))?;
         }
@@ -384,11 +391,11 @@ impl Tx for SqliteTx<'_> {
 
     fn put_ledger_state(&mut self, state: &LedgerState) -> StoreResult<()> {
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO ledger_state (id, frontier) VALUES (1, ?1)
                  ON CONFLICT (id) DO UPDATE SET frontier = excluded.frontier",
-                [state.frontier.to_bytes()],
             )
+            .and_then(|mut statement| statement.execute([state.frontier.to_bytes()]))
             .map(|_| ())
             .map_err(db("writing the ledger state"))
     }
@@ -412,7 +419,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<()> {
-        for chunk in events.chunks(INSERT_ROWS_PER_STATEMENT) {
+        // Full chunks share one multi-row statement; the rest go one row at
+        // a time, so that a small batch (a group commit of the web server)
+        // never prepares a statement of its own length.
+        let full = events.len() - events.len() % INSERT_ROWS_PER_STATEMENT;
+        let (bulk, rest) = events.split_at(full);
+        for chunk in bulk.chunks(INSERT_ROWS_PER_STATEMENT).chain(rest.chunks(1)) {
             let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
             let mut statement = self
                 .tx
@@ -441,16 +453,18 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_tree_head(&mut self, head: &SignedTreeHead) -> StoreResult<()> {
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO tree_heads (size, root, timestamp_ms, signature, key_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
                     head.head.size as i64,
                     head.head.root.to_vec(),
                     head.head.timestamp_ms as i64,
                     head.signature.to_vec(),
                     head.key_id.to_vec()
-                ],
-            )
+                ])
+            })
             .map(|_| ())
             .map_err(db("storing a tree head"))
     }

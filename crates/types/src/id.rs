@@ -97,10 +97,10 @@ fn verify_check(what: &'static str, input: &str, d: &[u8; 12]) -> Result<(), IdE
 }
 
 fn fmt_digits(d: &[u8; 12], f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    for x in d {
-        write!(f, "{x}")?;
-    }
-    Ok(())
+    // One write of 12 ASCII digits (a write per digit was 3 % of the ledger
+    // writer's instructions: identifiers are formatted on every append).
+    let ascii = d.map(|x| b'0' + x);
+    f.pad(std::str::from_utf8(&ascii).map_err(|_| fmt::Error)?)
 }
 
 /// First two and last four digits, the rest hidden: `85****0738`. For logs.
