@@ -232,8 +232,10 @@ enum BenchWhat {
         /// Seconds of load per target.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Open connections.
-        #[arg(long, default_value_t = 32)]
+        /// Open connections (the same for both targets). Group commit
+        /// turns concurrency into records per `fsync`: a national service
+        /// has hundreds of clients at once, so the default is 256.
+        #[arg(long, default_value_t = 256)]
         connections: u32,
         /// wrk threads.
         #[arg(long, default_value_t = 2)]
