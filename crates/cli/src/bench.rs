@@ -40,7 +40,7 @@ pub fn run(db: &DbArgs, records: u64) -> Result<ExitCode> {
     let started = Instant::now();
     let file = BufReader::with_capacity(1 << 20, File::open(&data)?);
     // The same path as `casetrail import`: parsing on a second thread.
-    let (summary, read_error) = crate::commands::import_lines(&mut ledger, "bench", file, |_| {});
+    let (summary, read_error) = ledger.import_json_lines("bench", file, |_| {});
     let summary = summary?;
     if let Some(error) = read_error {
         anyhow::bail!("reading the simulated records failed: {error}");

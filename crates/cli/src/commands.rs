@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use casetrail_app::{DbLocation, ImportSummary, Incoming, Ledger};
-use casetrail_exchange::JsonLines;
 use casetrail_sim::{Scale, SimConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -132,7 +131,7 @@ pub fn import_file(ledger: &mut Ledger, source: Option<&str>, path: &Path) -> Re
     let progress = bar(length, "{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})");
     progress.set_message(format!("importing {}", path.display()));
     let reader = BufReader::with_capacity(1 << 20, progress.wrap_read(file));
-    let (summary, read_error) = import_lines(ledger, &source, reader, |running| {
+    let (summary, read_error) = ledger.import_json_lines(&source, reader, |running| {
         progress.set_message(format!("importing {}: {} accepted", path.display(), running.accepted));
     });
     let summary = summary.with_context(|| {
@@ -157,57 +156,6 @@ pub fn import_file(ledger: &mut Ledger, source: Option<&str>, path: &Path) -> Re
         summary.quarantined
     );
     Ok(summary)
-}
-
-/// Lines per chunk handed from the parsing thread to the writer, and chunks
-/// the parser may run ahead.
-const PARSED_CHUNK_LINES: usize = 1024;
-const PARSED_CHUNKS_AHEAD: usize = 32;
-
-/// Imports JSON lines from `reader`. Reading and parsing run on a thread of
-/// their own, a chunk ahead of the ledger writer (parsing and canonical JSON
-/// are ~6 % of an import's CPU, off the writer's critical path). Answers the
-/// import's result and the read error that ended the input early, if any.
-pub fn import_lines(
-    ledger: &mut Ledger,
-    source: &str,
-    reader: impl std::io::BufRead + Send,
-    progress: impl FnMut(&ImportSummary),
-) -> (Result<ImportSummary, casetrail_app::AppError>, Option<std::io::Error>) {
-    std::thread::scope(|scope| {
-        let (chunks, parsed) = std::sync::mpsc::sync_channel::<Vec<Incoming>>(PARSED_CHUNKS_AHEAD);
-        let parser = scope.spawn(move || parse_lines(reader, &chunks));
-        let summary = ledger.import(source, parsed.into_iter().flatten(), progress);
-        // The writer stopped (at the end, or on an error): the parser stops
-        // at its next send.
-        let read_error = parser.join().unwrap_or_else(|_| Some(std::io::Error::other("the parsing thread panicked")));
-        (summary, read_error)
-    })
-}
-
-/// Reads and parses JSON lines into chunks for the writer; answers the read
-/// error that ended the input early, if any (the lines before it are sent).
-fn parse_lines(
-    reader: impl std::io::BufRead,
-    chunks: &std::sync::mpsc::SyncSender<Vec<Incoming>>,
-) -> Option<std::io::Error> {
-    let mut chunk = Vec::with_capacity(PARSED_CHUNK_LINES);
-    for line in JsonLines::new(reader) {
-        match line {
-            Ok(line) => chunk.push(Incoming::from_raw(line)),
-            Err(error) => {
-                let _ = chunks.send(chunk);
-                return Some(error);
-            }
-        }
-        if chunk.len() == PARSED_CHUNK_LINES
-            && chunks.send(std::mem::replace(&mut chunk, Vec::with_capacity(PARSED_CHUNK_LINES))).is_err()
-        {
-            return None;
-        }
-    }
-    let _ = chunks.send(chunk);
-    None
 }
 
 fn incoming(item: casetrail_connectors::Item) -> Incoming {
