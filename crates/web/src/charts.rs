@@ -564,8 +564,9 @@ pub fn trend(series: &[(String, Vec<(String, u64)>)], style: TrendStyle, text: &
 pub struct FlowStop {
     /// The agency's shown name.
     pub agency: String,
-    /// Working days the body held the appeal (so far, for the last one).
-    pub working_days: Option<u32>,
+    /// How long the body held the appeal (so far, for the last one), as
+    /// the reader says it, e.g. "3 working days".
+    pub held: Option<String>,
     /// Why the body passed it on (already translated); `None` for the
     /// current or the last holder.
     pub forward_reason: Option<String>,
@@ -579,8 +580,6 @@ pub struct FlowStop {
 pub struct FlowText<'a> {
     /// e.g. "Path of appeal A-2025-000123".
     pub title: &'a str,
-    /// e.g. "working days" (after a number).
-    pub working_days: &'a str,
     /// Marks a body that held the appeal before, e.g. "again".
     pub again: &'a str,
     /// Shown instead of the chart when there is nothing to draw.
@@ -612,7 +611,6 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
         let column = (i % PER_ROW) as u32;
         (LEFT + column * (BOX_W + GAP), TOP + row * ROW_H)
     };
-    let days = |n: Option<u32>| n.map(|n| format!("{n} {}", text.working_days));
 
     let mut out = String::new();
     let desc: Vec<String> = stops.iter().map(|stop| stop.agency.clone()).collect();
@@ -632,7 +630,7 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
         let (fill, stroke, dash) =
             if again { ("#fde2cf", "#b34700", " stroke-dasharray=\"6 3\"") } else { ("#e8f1fa", "#0b4f8a", "") };
         let mut tooltip = stop.agency.clone();
-        if let Some(d) = days(stop.working_days) {
+        if let Some(d) = &stop.held {
             tooltip.push_str(&format!(" · {d}"));
         }
         if again {
@@ -676,11 +674,11 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
             );
         }
         if i + 1 == stops.len() {
-            if let Some(d) = days(stop.working_days) {
+            if let Some(d) = &stop.held {
                 let _ = write!(
                     out,
                     "<text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#333\">{}</text>",
-                    escape(&d),
+                    escape(d),
                     cx = x + BOX_W / 2,
                     ty = y + BOX_H + 18,
                 );
@@ -689,7 +687,7 @@ pub fn appeal_path(stops: &[FlowStop], text: &FlowText) -> String {
         out.push_str("</g>");
         if let Some((nx, ny)) = (i + 1 < stops.len()).then(|| position(i + 1)) {
             let label_top = stop.forward_reason.clone().unwrap_or_default();
-            let label_bottom = days(stop.working_days).unwrap_or_default();
+            let label_bottom = stop.held.clone().unwrap_or_default();
             let _ = write!(out, "<g class=\"hop\"><title>{}</title>", escape(&format!("{label_top} · {label_bottom}")));
             let mid_y = y + BOX_H / 2;
             if ny == y {
@@ -885,13 +883,13 @@ mod tests {
     }
 
     fn flow_text() -> FlowText<'static> {
-        FlowText { title: "Path of A-1", working_days: "working days", again: "again", no_data: "No path" }
+        FlowText { title: "Path of A-1", again: "again", no_data: "No path" }
     }
 
     fn stop(agency: &str, days: u32, reason: Option<&str>) -> FlowStop {
         FlowStop {
             agency: agency.to_owned(),
-            working_days: Some(days),
+            held: Some(format!("{days} working days")),
             forward_reason: reason.map(str::to_owned),
             outcome: None,
         }

@@ -82,7 +82,12 @@ impl I18n {
         };
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
-            fluent_args.set(*name, FluentValue::from(value.clone()));
+            // A count is passed as a number, so that a message can choose
+            // its plural form (`{ $days -> [one] ... *[other] ... }`);
+            // anything else (identifiers with leading zeros or 20 digits
+            // included) stays text, exactly as given.
+            let count = value.parse::<u32>().ok().filter(|n| n.to_string() == *value);
+            fluent_args.set(*name, count.map_or_else(|| FluentValue::from(value.clone()), FluentValue::from));
         }
         let mut errors = Vec::new();
         bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
@@ -248,5 +253,23 @@ mod tests {
         let text = i18n.t_args(Locale::En, "action-done", &[("seq", "42".into())]);
         assert_eq!(text, "Recorded as event 42.");
         assert_eq!(format_date(Locale::Ru, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()), "2 марта 2026 г.");
+    }
+
+    #[test]
+    fn counts_choose_their_plural_form() {
+        let i18n = I18n::new();
+        let days = |locale, n: &str| i18n.t_args(locale, "chart-working-days", &[("days", n.into())]);
+        assert_eq!(days(Locale::En, "1"), "1 working day");
+        assert_eq!(days(Locale::En, "21"), "21 working days");
+        assert_eq!(days(Locale::Kk, "1"), "1 жұмыс күні");
+        let events = |n: &str| i18n.t_args(Locale::Ru, "receipt-events", &[("count", n.into())]);
+        assert_eq!(events("1"), "1 событие");
+        assert_eq!(events("3"), "3 события");
+        assert_eq!(events("11"), "11 событий");
+        assert_eq!(events("21"), "21 событие");
+        // Identifiers are text, never numbers: leading zeros and all 20
+        // digits of a UIN survive.
+        let uin = "00000000000000000014";
+        assert_eq!(i18n.t_args(Locale::En, "bailiff-refer-one", &[("uin", uin.into())]), format!("Refer charge {uin}"));
     }
 }

@@ -56,7 +56,6 @@ struct ChartWords {
     trend_title: &'static str,
     appeals: &'static str,
     path_title: &'static str,
-    working_days: &'static str,
     again: &'static str,
     no_data: &'static str,
 }
@@ -72,7 +71,6 @@ fn chart_words(lang: &str) -> ChartWords {
             trend_title: "Санаттар бойынша айлық өтініштер",
             appeals: "өтініш",
             path_title: "Өтініштің жолы",
-            working_days: "жұмыс күні",
             again: "қайтадан",
             no_data: "Деректер жоқ",
         },
@@ -85,7 +83,6 @@ fn chart_words(lang: &str) -> ChartWords {
             trend_title: "Обращения по месяцам и категориям",
             appeals: "обращений",
             path_title: "Путь обращения",
-            working_days: "раб. дн.",
             again: "повторно",
             no_data: "Нет данных",
         },
@@ -98,7 +95,6 @@ fn chart_words(lang: &str) -> ChartWords {
             trend_title: "Appeals by month and category",
             appeals: "appeals",
             path_title: "Path of the appeal",
-            working_days: "working days",
             again: "again",
             no_data: "No data",
         },
@@ -146,9 +142,11 @@ async fn charts_render_in_chromium_on_desktop_and_phone() {
     }
     let series: Vec<(String, Vec<(String, u64)>)> = categories.into_iter().take(5).collect();
 
+    let i18n = casetrail_web::i18n::I18n::new();
     let mut pages = std::collections::BTreeMap::new();
     for lang in LANGS {
         let words = chart_words(lang);
+        let locale = casetrail_types::Locale::parse(lang).expect("a supported language");
         let labels: Vec<(String, String)> =
             data.agencies.keys().map(|slug| (slug.clone(), data.agency_name(slug, lang))).collect();
         let heatmap = charts::forward_heatmap(
@@ -174,24 +172,18 @@ async fn charts_render_in_chromium_on_desktop_and_phone() {
             .enumerate()
             .map(|(i, holder)| FlowStop {
                 agency: data.agency_name(holder, lang),
-                working_days: wandering
+                held: wandering
                     .received
                     .get(i + 1)
-                    .and_then(|next| calendar.working_days_between(day(&wandering.received[i]), day(next)).ok()),
+                    .and_then(|next| calendar.working_days_between(day(&wandering.received[i]), day(next)).ok())
+                    .map(|days| i18n.t_args(locale, "chart-working-days", &[("days", days.to_string())])),
                 forward_reason: wandering.reasons.get(i).map(|code| forward_reason(lang, code).to_owned()),
                 outcome: None,
             })
             .collect();
         let path_title = format!("{} {}", words.path_title, wandering.appeal);
-        let path = charts::appeal_path(
-            &stops,
-            &FlowText {
-                title: &path_title,
-                working_days: words.working_days,
-                again: words.again,
-                no_data: words.no_data,
-            },
-        );
+        let path =
+            charts::appeal_path(&stops, &FlowText { title: &path_title, again: words.again, no_data: words.no_data });
         pages.insert(
             lang,
             format!(

@@ -163,7 +163,10 @@ receipt-event = Event
 receipt-recorded = Recorded at (UTC)
 receipt-head = Proved in the signed tree of
 receipt-today = Still in today's tree of
-receipt-events = { $count } events
+receipt-events = { $count ->
+    [one] { $count } event
+   *[other] { $count } events
+}
 receipt-ok-help = The inclusion proof, the tree head's signature by this ledger's key and the consistency proof to today's tree all check out: the record has not been changed or removed since.
 receipt-failed = The receipt does not verify
 receipt-fail-format = It is not a casetrail receipt, or it is damaged.
@@ -182,6 +185,9 @@ role-payment_provider = payment provider
 role-integration = integration
 role-admin = administrator
 chart-path-title = Path of appeal { $appeal }
-chart-working-days = working days
+chart-working-days = { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+}
 chart-again = again
 chart-no-data = No data

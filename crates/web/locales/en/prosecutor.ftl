@@ -22,7 +22,10 @@ prosecutor-period-reversed = The period starts on { $from }, after it ends on { 
 prosecutor-ratings-title = Ratings of agencies
 prosecutor-ratings-lead = How agencies handled the appeals they received, lowest score first.
 prosecutor-ratings-empty = No agency in your scope received an appeal in this period.
-prosecutor-ratings-caption = { $count } agencies, lowest score first
+prosecutor-ratings-caption = { $count ->
+    [one] { $count } agency
+   *[other] { $count } agencies
+}, lowest score first
 prosecutor-ratings-method = The score (0–100) weighs answers on time (40), appeals not forwarded (15), no late forwards, no wandering, no ping-pong and no repeat appeals (10 each) and the citizen's median wait (5), counted on the citizen's clock that never restarts.
 prosecutor-ratings-method-link = The full methodology (docs/ratings.md)
 prosecutor-ratings-rank-help = The rank is the agency's place among every agency rated in the period, in all regions (1 is the best).
@@ -45,7 +48,13 @@ prosecutor-wandering-count = Showing { $shown } of { $total }, furthest first.
 prosecutor-path-number = Appeal number
 prosecutor-path-show = Show its path
 prosecutor-path-title = Path of appeal { $appeal }
-prosecutor-path-summary = Forwarded { $forwards } times; { $days } working days on the citizen's clock.
+prosecutor-path-summary = { $forwards ->
+    [one] Forwarded once
+   *[other] Forwarded { $forwards } times
+}; { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+} on the citizen's clock.
 prosecutor-path-table = Every body that held it
 prosecutor-path-not-found = There is no appeal { $appeal }.
 prosecutor-no-data = No data
@@ -67,14 +76,20 @@ prosecutor-forwards-from = from
 prosecutor-forwards-to = to
 prosecutor-forwards-unit = forwards
 prosecutor-forwards-legend = Forwards per pair
-prosecutor-forwards-total = { $count } forwards in this period.
+prosecutor-forwards-total = { $count ->
+    [one] { $count } forward
+   *[other] { $count } forwards
+} in this period.
 prosecutor-forwards-busiest = The busiest pairs
 prosecutor-col-from = From
 prosecutor-col-to = To
 prosecutor-col-count = Forwards
 prosecutor-trends-title = Trends
 prosecutor-trends-lead = Appeals registered per month, by category and by region: what people complain about, and where.
-prosecutor-trends-total = { $count } appeals registered in this period.
+prosecutor-trends-total = { $count ->
+    [one] { $count } appeal
+   *[other] { $count } appeals
+} registered in this period.
 prosecutor-trends-by-category = Appeals by month and category
 prosecutor-trends-by-region = Appeals by month and region
 prosecutor-trends-unit = appeals

@@ -1,7 +1,10 @@
 # The first page: the story of the ledger's data.
 story-tagline = One accountable trail for every citizen appeal and administrative fine.
 story-ledger = Ledger
-story-ledger-events = { $events } events · { $backend }
+story-ledger-events = { $events ->
+    [one] { $events } event
+   *[other] { $events } events
+} · { $backend }
 story-root = Tree root
 story-quarantine = Quarantine
 story-no-data = No data yet.
@@ -16,14 +19,20 @@ story-ratings-how = The score weighs answers on time, forwards, late forwards, w
 story-wandering-title = An appeal that wandered
 story-wandering-lead = { $count } appeals were forwarded twice or more, or came back to a body that had held them.
 story-wandering-one = Appeal { $appeal } was forwarded { $forwards } times.
-story-wandering-days = The citizen has waited { $days } working days since the first registration: forwarding restarts an agency's term, never the citizen's clock.
+story-wandering-days = The citizen has waited { $days ->
+    [one] { $days } working day
+   *[other] { $days } working days
+} since the first registration: forwarding restarts an agency's term, never the citizen's clock.
 story-gate-title = A paid fine that reached a bailiff
 story-gate-lead = In this history, { $count } referrals went to bailiffs after the fine had been paid. casetrail finds each one and recalls it at once.
 story-gate-uin = Payment code (UIN)
 story-gate-amount = Amount
 story-gate-paid = Paid
 story-gate-referred = Referred to the bailiff
-story-gate-days-after = { $days } days after payment
+story-gate-days-after = { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+} after payment
 story-gate-recalled = Recalled by casetrail
 story-gate-not-recalled = not yet recalled
 story-gate-how = From now on the gate refuses such a referral: a charge covered by a payment, or held back by a payment still being matched, cannot be referred.

@@ -182,6 +182,6 @@ role-payment_provider = төлем провайдері
 role-integration = интеграция
 role-admin = әкімші
 chart-path-title = { $appeal } өтінішінің жолы
-chart-working-days = жұмыс күні
+chart-working-days = { $days } жұмыс күні
 chart-again = қайтадан
 chart-no-data = Деректер жоқ

@@ -163,7 +163,11 @@ receipt-event = Событие
 receipt-recorded = Записано (UTC)
 receipt-head = Доказано в подписанном дереве из
 receipt-today = Есть в сегодняшнем дереве из
-receipt-events = { $count } событий
+receipt-events = { $count } { $count ->
+    [one] событие
+    [few] события
+   *[other] событий
+}
 receipt-ok-help = Доказательство включения, подпись вершины дерева ключом этого журнала и доказательство согласованности с сегодняшним деревом верны: запись с тех пор не изменена и не удалена.
 receipt-failed = Квитанция не прошла проверку
 receipt-fail-format = Это не квитанция casetrail, или она повреждена.
@@ -182,6 +186,6 @@ role-payment_provider = платёжный провайдер
 role-integration = интеграция
 role-admin = администратор
 chart-path-title = Путь обращения { $appeal }
-chart-working-days = раб. дн.
+chart-working-days = { $days } раб. дн.
 chart-again = повторно
 chart-no-data = Нет данных

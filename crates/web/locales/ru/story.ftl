@@ -1,7 +1,11 @@
 # Первая страница: история данных журнала.
 story-tagline = Единый учёт обращений граждан и административных штрафов.
 story-ledger = Журнал
-story-ledger-events = { $events } событий · { $backend }
+story-ledger-events = { $events } { $events ->
+    [one] событие
+    [few] события
+   *[other] событий
+} · { $backend }
 story-root = Корень дерева
 story-quarantine = Карантин
 story-no-data = Данных пока нет.
@@ -23,7 +27,11 @@ story-gate-uin = Код платежа (УИН)
 story-gate-amount = Сумма
 story-gate-paid = Оплачен
 story-gate-referred = Передан судоисполнителю
-story-gate-days-after = через { $days } дн. после оплаты
+story-gate-days-after = через { $days } { $days ->
+    [one] день
+    [few] дня
+   *[other] дней
+} после оплаты
 story-gate-recalled = Отозван casetrail
 story-gate-not-recalled = ещё не отозван
 story-gate-how = Теперь шлюз не пропускает такую передачу: начисление, покрытое платежом или удержанное платежом, который ещё сопоставляется, передать нельзя.

@@ -603,7 +603,7 @@ fn appeal_path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
         .enumerate()
         .map(|(index, stop)| crate::charts::FlowStop {
             agency: stop.name.get(l.locale).to_owned(),
-            working_days: Some(stop.working_days_held),
+            held: Some(l.tr.t_arg("chart-working-days", "days", &stop.working_days_held.to_string())),
             forward_reason: stop.forward_reason.as_ref().map(|reason| l.tr.tk("reason-", reason)),
             outcome: match (&view.outcome, index == last) {
                 (Some(outcome), true) => Some(l.tr.tk("outcome-", outcome)),
@@ -612,12 +612,8 @@ fn appeal_path_svg(l: &L<'_>, view: &TrackViewDto) -> String {
         })
         .collect();
     let title = l.tr.t_arg("chart-path-title", "appeal", &view.appeal);
-    let text = crate::charts::FlowText {
-        title: &title,
-        working_days: &l.tr.t("chart-working-days"),
-        again: &l.tr.t("chart-again"),
-        no_data: &l.tr.t("chart-no-data"),
-    };
+    let text =
+        crate::charts::FlowText { title: &title, again: &l.tr.t("chart-again"), no_data: &l.tr.t("chart-no-data") };
     crate::charts::appeal_path(&stops, &text)
 }
 
