@@ -37,6 +37,10 @@ fn typed_round_trip_reproduces_the_canonical_bytes() {
             String::from_utf8_lossy(&rebuilt.canonical),
             String::from_utf8_lossy(&jcs::canonicalize(line.as_bytes()).expect("json")),
         );
+        // And back: an event built from typed parts is exactly what parsing
+        // its bytes gives, so a writer may take it without parsing again
+        // (`casetrail_app::Incoming::from_event`).
+        assert_eq!(parse_record(&rebuilt.canonical).expect("its own bytes parse"), rebuilt, "{line}");
     }
 }
 

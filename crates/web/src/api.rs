@@ -1743,7 +1743,7 @@ pub async fn protocol_signed(
     let source = format!("api:{}", principal.id);
     let case = protocol.case.to_string();
 
-    let outcome = state.writer.append(&source, event.canonical.clone()).await.map_err(WebError::internal)?;
+    let outcome = state.writer.append_event(&source, event.clone()).await.map_err(WebError::internal)?;
     state.metrics.count_import(&outcome);
     let (protocol_seq, result) = match outcome {
         Outcome::Appended { seq } => (seq, "appended"),
@@ -1779,7 +1779,7 @@ pub async fn protocol_signed(
         }),
     )
     .map_err(|error| WebError::BadRequest(error.to_string()))?;
-    let outcome = state.writer.append(&source, imposed.canonical.clone()).await.map_err(WebError::internal)?;
+    let outcome = state.writer.append_event(&source, imposed.clone()).await.map_err(WebError::internal)?;
     state.metrics.count_import(&outcome);
     let fine_seq = match outcome {
         Outcome::Appended { seq } | Outcome::Duplicate { seq } => seq,

@@ -252,7 +252,7 @@ impl AppState {
 
     /// Appends an event from `source` through the group-commit writer.
     pub async fn append_event(&self, source: &str, event: Event) -> Result<Outcome, WebError> {
-        let outcome = self.writer.append(source, event.canonical).await.map_err(WebError::internal)?;
+        let outcome = self.writer.append_event(source, event).await.map_err(WebError::internal)?;
         self.metrics.count_import(&outcome);
         Ok(outcome)
     }

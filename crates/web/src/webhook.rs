@@ -74,7 +74,7 @@ async fn receive(
         Err(error) => return problem(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };
     // The source is the provider: (provider, payment) is the key.
-    let outcome = state.writer.append(&provider, event.canonical).await;
+    let outcome = state.writer.append_event(&provider, event).await;
     if let Ok(outcome) = &outcome {
         state.metrics.count_import(outcome);
     }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use casetrail_app::{Incoming, Ledger};
-use casetrail_exchange::{RawLine, Record};
+use casetrail_exchange::{Event, RawLine, Record};
 use tokio::sync::{mpsc, oneshot};
 
 /// What became of one record.
@@ -95,8 +95,18 @@ impl Writer {
     /// Appends one record (a JSON line of the exchange format) from
     /// `source`, durably; answers after the commit.
     pub async fn append(&self, source: &str, raw: Vec<u8>) -> Result<Outcome, WriteError> {
+        self.send(source, Incoming::from_raw(RawLine { line: 1, bytes: raw })).await
+    }
+
+    /// Appends an event built here from typed parts (a form, an API body):
+    /// the same as [`Writer::append`] of its canonical bytes, without
+    /// parsing them again.
+    pub async fn append_event(&self, source: &str, event: Event) -> Result<Outcome, WriteError> {
+        self.send(source, Incoming::from_event(event)).await
+    }
+
+    async fn send(&self, source: &str, incoming: Incoming) -> Result<Outcome, WriteError> {
         let (reply, answer) = oneshot::channel();
-        let incoming = Incoming::from_raw(RawLine { line: 1, bytes: raw });
         let key = match &incoming.parsed {
             Ok(event) => Ok(event.idempotency_key()),
             Err(error) => Err(match &error.field {
