@@ -171,10 +171,11 @@ impl Ledger {
     ) -> Result<Self, AppError> {
         let mut tx = store.begin()?;
         tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
-        // A database from before the scorecard's tallies or the queues
-        // gets them once.
+        // A database from before the scorecard's tallies, the queues or
+        // the request list gets them once.
         projector::tallies::ensure(tx.as_mut())?;
         projector::queue::ensure(tx.as_mut())?;
+        projector::requested::ensure(tx.as_mut())?;
         tx.commit()?;
         Ok(Self { store, key, clock })
     }
@@ -376,7 +377,8 @@ impl Ledger {
             progress(done);
         }
         projector::tallies::mark(tx.as_mut())?;
-        projector::queue::mark(tx.as_mut())?;
+        projector::queue::INDEX.mark(tx.as_mut())?;
+        projector::requested::INDEX.mark(tx.as_mut())?;
         tx.commit()?;
         Ok(done)
     }

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use casetrail_app::projector::kind;
 use casetrail_app::projector::queue::{queue_prefix, Held};
+use casetrail_app::projector::requested::{instant_of, requested_instant, Requested};
 use casetrail_domain::appeal::AppealState;
 use casetrail_domain::registry::AgencyState;
 use casetrail_ledger::Store;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use crate::error::WebError;
@@ -98,4 +100,48 @@ pub fn queue(store: &mut dyn Store, holder: &str, limit: usize) -> Result<Vec<Ap
 
 pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>, WebError> {
     load(store, kind::APPEAL, number)
+}
+
+/// Appeals first registered in `from..=to` (either end open), newest first,
+/// for which `keep` says yes (it sees the category before the appeal is
+/// read), at most `limit`: a range of the request list, never a scan of
+/// every appeal.
+pub fn requested(
+    store: &mut dyn Store,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: usize,
+    mut keep_category: impl FnMut(&str) -> bool,
+    mut keep: impl FnMut(&AppealState) -> bool,
+) -> Result<Vec<AppealState>, WebError> {
+    // Keys sort newest first; those at or before `to` follow its bare prefix.
+    let mut after = to.map(requested_instant).unwrap_or_default();
+    let mut out = Vec::new();
+    loop {
+        let page = store.docs(kind::REQUESTED, &after, SCAN_PAGE_DOCS)?;
+        let Some(last) = page.last().map(|doc| doc.key.clone()) else { break };
+        for doc in &page {
+            let unreadable =
+                |error: String| WebError::Internal(format!("projection requested/{} is unreadable: {error}", doc.key));
+            let at = instant_of(&doc.key).ok_or_else(|| unreadable("no instant in the key".into()))?;
+            if from.is_some_and(|from| at < from) {
+                return Ok(out);
+            }
+            let entry: Requested = serde_json::from_str(&doc.doc).map_err(|error| unreadable(error.to_string()))?;
+            if !keep_category(&entry.category) {
+                continue;
+            }
+            if let Some(appeal) = appeal(store, &entry.appeal)?.filter(|appeal| keep(appeal)) {
+                out.push(appeal);
+                if out.len() == limit {
+                    return Ok(out);
+                }
+            }
+        }
+        if page.len() < SCAN_PAGE_DOCS {
+            break;
+        }
+        after = last;
+    }
+    Ok(out)
 }

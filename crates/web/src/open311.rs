@@ -16,7 +16,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use casetrail_app::projector::kind;
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_types::Locale;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -386,20 +385,18 @@ async fn requests(
         (None, Some(e)) => start = Some(e - span),
         _ => {}
     }
-    let mut appeals = state
+    let appeals = state
         .read(move |store| {
-            docs::scan::<AppealState>(store, kind::APPEAL, |a| {
-                let requested = a.first().received_at;
-                let open = a.status == AppealStatus::Open;
-                (codes.is_empty() || codes.contains(&a.category))
-                    && (statuses.is_empty() || statuses.iter().any(|s| (s == "open") == open))
-                    && start.is_none_or(|s| requested >= s)
-                    && end.is_none_or(|e| requested <= e)
-            })
+            docs::requested(
+                store,
+                start,
+                end,
+                REQUESTS_MAX,
+                |category| codes.is_empty() || codes.iter().any(|code| code == category),
+                |a| statuses.is_empty() || statuses.iter().any(|s| (s == "open") == (a.status == AppealStatus::Open)),
+            )
         })
         .await?;
-    appeals.sort_by_key(|a| std::cmp::Reverse(a.first().received_at));
-    appeals.truncate(REQUESTS_MAX);
     Ok(appeals.iter().map(|a| request_object(state, locale, a)).collect())
 }
 

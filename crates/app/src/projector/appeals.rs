@@ -219,6 +219,7 @@ impl Projector {
             self.count_tally(&agency, receipt_day, metric, delta);
         }
         self.index_holder(current.as_ref(), &state)?;
+        self.index_requested(current.as_ref(), &state)?;
         let holder = state.holder().to_string();
         self.put(kind::APPEAL, &number, Some(&holder), &state)
     }

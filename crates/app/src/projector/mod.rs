@@ -8,9 +8,11 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 mod accounts;
+pub mod appeal_index;
 mod appeals;
 mod fines;
 pub mod queue;
+pub mod requested;
 pub mod tallies;
 
 pub use accounts::{access_key, AccessEntry, AccountState, ApiKeyState};
@@ -55,6 +57,9 @@ pub mod kind {
     /// An open appeal by its holder, keyed `{holder}/{appeal}`: the
     /// officer's queue without reading every appeal.
     pub const HELD: &str = "held";
+    /// An appeal by the instant of its first registration, newest first:
+    /// the Open311 request list (`super::requested`).
+    pub const REQUESTED: &str = "requested";
     pub const ALL: &[&str] = &[
         AGENCY,
         APPEAL,
@@ -72,6 +77,7 @@ pub mod kind {
         ACCESS,
         META,
         HELD,
+        REQUESTED,
     ];
 }
 

@@ -3,15 +3,15 @@
 //! queue is a range read of its own entries, not a scan of every appeal.
 //!
 //! The appeal projector keeps it on every append; a database written before
-//! it gets it from the appeal documents when first opened, as the
-//! scorecard's tallies do.
+//! it gets it from the appeal documents when first opened
+//! ([`super::appeal_index`]).
 
 use casetrail_domain::appeal::{AppealState, AppealStatus};
-use casetrail_ledger::{ProjectionDoc, Tx};
+use casetrail_ledger::Tx;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::tallies::Marker;
+use super::appeal_index::{entry_doc, AppealIndex};
 use super::{kind, ProjectError, Projector};
 
 /// The index's definition; raise it when what is indexed changes.
@@ -19,8 +19,6 @@ pub const VERSION: u32 = 1;
 
 /// The marker document (`meta/held_index`).
 pub const MARKER_KEY: &str = "held_index";
-
-const PAGE: usize = 5_000;
 
 /// One open appeal in its holder's queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,60 +70,18 @@ impl Projector {
     }
 }
 
+/// The queue index: built from the appeal documents once when missing.
+pub const INDEX: AppealIndex = AppealIndex {
+    kind: kind::HELD,
+    marker: MARKER_KEY,
+    version: VERSION,
+    entry: |state| {
+        held(state).map(|(key, entry)| entry_doc(kind::HELD, key, Some(state.holder().to_string()), &entry)).transpose()
+    },
+};
+
 /// Builds the queues from the appeal documents when the database is not
 /// marked with the current version; returns the number of appeals read.
 pub fn ensure(tx: &mut dyn Tx) -> Result<u64, ProjectError> {
-    if current(tx.load_docs(kind::META, &[MARKER_KEY])?.first()) {
-        return Ok(0);
-    }
-    // Whatever an older definition left.
-    loop {
-        let stale = tx.docs_after(kind::HELD, "", PAGE)?;
-        if stale.is_empty() {
-            break;
-        }
-        tx.delete_docs(kind::HELD, &stale.iter().map(|doc| doc.key.as_str()).collect::<Vec<_>>())?;
-    }
-    let mut after = String::new();
-    let mut appeals = 0u64;
-    loop {
-        let page = tx.docs_after(kind::APPEAL, &after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.key.clone();
-        let mut entries = Vec::new();
-        for doc in &page {
-            appeals += 1;
-            let state: AppealState =
-                serde_json::from_str(&doc.doc).map_err(|error| corrupt(kind::APPEAL, &doc.key, error))?;
-            if let Some((key, entry)) = held(&state) {
-                let text = serde_json::to_string(&entry).map_err(|error| corrupt(kind::HELD, &key, error))?;
-                entries.push(ProjectionDoc {
-                    kind: kind::HELD.into(),
-                    key,
-                    agency: Some(state.holder().to_string()),
-                    doc: text,
-                });
-            }
-        }
-        tx.store_docs(&entries)?;
-    }
-    mark(tx)?;
-    Ok(appeals)
-}
-
-/// Whether the store's queues are complete at [`VERSION`].
-pub fn current(marker: Option<&ProjectionDoc>) -> bool {
-    marker.and_then(|doc| serde_json::from_str::<Marker>(&doc.doc).ok()).is_some_and(|marker| marker.version == VERSION)
-}
-
-/// Marks the database as holding complete queues at [`VERSION`].
-pub fn mark(tx: &mut dyn Tx) -> Result<(), ProjectError> {
-    let doc =
-        serde_json::to_string(&Marker { version: VERSION }).map_err(|error| corrupt(kind::META, MARKER_KEY, error))?;
-    tx.store_docs(&[ProjectionDoc { kind: kind::META.to_owned(), key: MARKER_KEY.to_owned(), agency: None, doc }])?;
-    Ok(())
-}
-
-fn corrupt(kind: &'static str, key: &str, error: serde_json::Error) -> ProjectError {
-    ProjectError::Corrupt { kind, key: key.to_owned(), error: error.to_string() }
+    INDEX.ensure(tx)
 }

@@ -60,6 +60,16 @@ fn json_answers_have_the_spec_examples_fields_and_map_appeals() {
     assert_eq!(forwarded["expected_datetime"], "2026-02-25T18:00:00+05:00", "the statutory due date");
     assert!(forwarded["description"].is_null(), "the appeal's text is personal data");
 
+    let ids = |requests: &serde_json::Value| -> Vec<String> {
+        requests.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&requests), ["A-2", "A-3", "A-4", "A-1"], "newest first (then by number)");
+    let by_code = |code: &str| -> serde_json::Value {
+        serde_json::from_str(&server.get(&format!("/open311/v2/requests.json?service_code={code}"), None).body).unwrap()
+    };
+    assert_eq!(ids(&by_code("roads")).len(), 4);
+    assert!(ids(&by_code("housing")).is_empty(), "no appeal in that category");
+
     let one: serde_json::Value = serde_json::from_str(&server.get("/open311/v2/requests/A-2.json", None).body).unwrap();
     assert_eq!(one.as_array().unwrap().len(), 1, "a list of one");
     let closed: serde_json::Value =

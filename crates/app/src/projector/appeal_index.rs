@@ -1,0 +1,101 @@
+//! Indexes kept beside the appeal documents (the officer's queue, the
+//! Open311 request list): each is a function of one appeal's state, kept on
+//! append by the appeal projector, and built from the appeal documents once
+//! when a database written before it (or before its current definition) is
+//! first opened, as the scorecard's tallies are.
+
+use casetrail_domain::appeal::AppealState;
+use casetrail_ledger::{ProjectionDoc, Tx};
+
+use super::tallies::Marker;
+use super::{kind, ProjectError};
+
+const PAGE: usize = 5_000;
+
+/// One index over the appeals.
+pub struct AppealIndex {
+    /// The document kind of its entries.
+    pub kind: &'static str,
+    /// The marker document (`meta/{marker}`) that says it is complete.
+    pub marker: &'static str,
+    /// Its definition; raise it when what is indexed changes.
+    pub version: u32,
+    /// The entry of one appeal, if it has one (see [`entry_doc`]).
+    pub entry: fn(&AppealState) -> Result<Option<ProjectionDoc>, ProjectError>,
+}
+
+impl AppealIndex {
+    /// Builds the index from the appeal documents when the database is not
+    /// marked with the current version; returns the number of appeals read.
+    pub fn ensure(&self, tx: &mut dyn Tx) -> Result<u64, ProjectError> {
+        if self.current(tx.load_docs(kind::META, &[self.marker])?.first()) {
+            return Ok(0);
+        }
+        // Whatever an older definition left.
+        loop {
+            let stale = tx.docs_after(self.kind, "", PAGE)?;
+            if stale.is_empty() {
+                break;
+            }
+            tx.delete_docs(self.kind, &stale.iter().map(|doc| doc.key.as_str()).collect::<Vec<_>>())?;
+        }
+        let mut after = String::new();
+        let mut appeals = 0u64;
+        loop {
+            let page = tx.docs_after(kind::APPEAL, &after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.key.clone();
+            let mut entries = Vec::with_capacity(page.len());
+            for doc in &page {
+                appeals += 1;
+                let state: AppealState = serde_json::from_str(&doc.doc).map_err(|error| ProjectError::Corrupt {
+                    kind: kind::APPEAL,
+                    key: doc.key.clone(),
+                    error: error.to_string(),
+                })?;
+                entries.extend((self.entry)(&state)?);
+            }
+            tx.store_docs(&entries)?;
+        }
+        self.mark(tx)?;
+        Ok(appeals)
+    }
+
+    /// Whether the store's index is complete at the current version.
+    pub fn current(&self, marker: Option<&ProjectionDoc>) -> bool {
+        marker
+            .and_then(|doc| serde_json::from_str::<Marker>(&doc.doc).ok())
+            .is_some_and(|marker| marker.version == self.version)
+    }
+
+    /// Marks the database as holding the complete index.
+    pub fn mark(&self, tx: &mut dyn Tx) -> Result<(), ProjectError> {
+        let doc = serde_json::to_string(&Marker { version: self.version }).map_err(|error| ProjectError::Corrupt {
+            kind: kind::META,
+            key: self.marker.to_owned(),
+            error: error.to_string(),
+        })?;
+        tx.store_docs(&[ProjectionDoc {
+            kind: kind::META.to_owned(),
+            key: self.marker.to_owned(),
+            agency: None,
+            doc,
+        }])?;
+        Ok(())
+    }
+}
+
+/// An index entry as the document the store keeps.
+pub(super) fn entry_doc(
+    kind: &'static str,
+    key: String,
+    agency: Option<String>,
+    entry: &impl serde::Serialize,
+) -> Result<ProjectionDoc, ProjectError> {
+    let doc = serde_json::to_string(entry).map_err(|error| ProjectError::Corrupt {
+        kind,
+        key: key.clone(),
+        error: error.to_string(),
+    })?;
+    Ok(ProjectionDoc { kind: kind.to_owned(), key, agency, doc })
+}
