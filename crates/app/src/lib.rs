@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
 use casetrail_exchange::{parse_record, Event, JsonLines, RawLine, RecordError, SCHEMA_VERSION};
-use casetrail_ledger::{keys, Appender, NewQuarantine, Store, StoreError};
+use casetrail_ledger::{keys, Appender, NewQuarantine, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 
@@ -142,6 +142,40 @@ impl Incoming {
     }
 }
 
+/// A projection a database from before it gets when first opened, built
+/// from the appeal documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upgrade {
+    /// The scorecard's tallies (`projector::tallies`).
+    Tallies,
+    /// The officers' queues (`projector::queue`).
+    Queues,
+    /// The Open311 request list (`projector::requested`).
+    RequestList,
+}
+
+impl Upgrade {
+    pub const ALL: [Upgrade; 3] = [Upgrade::Tallies, Upgrade::Queues, Upgrade::RequestList];
+
+    /// Builds it unless the database has it; answers the appeals read.
+    fn ensure(self, tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
+        match self {
+            Upgrade::Tallies => projector::tallies::ensure(tx, progress),
+            Upgrade::Queues => projector::queue::ensure(tx, progress),
+            Upgrade::RequestList => projector::requested::ensure(tx, progress),
+        }
+    }
+
+    /// What is being built, for a progress line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Upgrade::Tallies => "the scorecard's tallies",
+            Upgrade::Queues => "the officers' queues",
+            Upgrade::RequestList => "the Open311 request list",
+        }
+    }
+}
+
 /// The ledger with its projections: the application's one entry point.
 pub struct Ledger {
     store: Box<dyn Store>,
@@ -157,25 +191,45 @@ fn system_clock() -> DateTime<Utc> {
 impl Ledger {
     /// Opens the store and the signing key (created on first start).
     pub fn open(location: &DbLocation, key_path: Option<&Path>) -> Result<Self, AppError> {
+        Self::open_reporting(location, key_path, &mut |_, _| {})
+    }
+
+    /// Opens as [`Ledger::open`] does, telling `progress` how far it is when
+    /// a database from before some projection must first get it (minutes
+    /// for millions of appeals).
+    pub fn open_reporting(
+        location: &DbLocation,
+        key_path: Option<&Path>,
+        progress: &mut dyn FnMut(Upgrade, u64),
+    ) -> Result<Self, AppError> {
         let store = location.open()?;
         let key_path = key_path.map(Path::to_path_buf).unwrap_or_else(|| location.default_key_path());
         let key = keys::load_or_create(&key_path)?;
-        Self::with_parts(store, key, Box::new(system_clock))
+        Self::assemble(store, key, Box::new(system_clock), progress)
     }
 
     /// Assembles a ledger from parts (tests pass a fixed clock).
     pub fn with_parts(
+        store: Box<dyn Store>,
+        key: SigningKey,
+        clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+    ) -> Result<Self, AppError> {
+        Self::assemble(store, key, clock, &mut |_, _| {})
+    }
+
+    fn assemble(
         mut store: Box<dyn Store>,
         key: SigningKey,
         clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+        progress: &mut dyn FnMut(Upgrade, u64),
     ) -> Result<Self, AppError> {
         let mut tx = store.begin()?;
         tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
         // A database from before the scorecard's tallies, the queues or
         // the request list gets them once.
-        projector::tallies::ensure(tx.as_mut())?;
-        projector::queue::ensure(tx.as_mut())?;
-        projector::requested::ensure(tx.as_mut())?;
+        for upgrade in Upgrade::ALL {
+            upgrade.ensure(tx.as_mut(), &mut |read| progress(upgrade, read))?;
+        }
         tx.commit()?;
         Ok(Self { store, key, clock })
     }

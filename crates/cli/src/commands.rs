@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use casetrail_app::{DbLocation, ImportSummary, Incoming, Ledger};
+use casetrail_app::{DbLocation, ImportSummary, Incoming, Ledger, Upgrade};
 use casetrail_sim::{Scale, SimConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -16,10 +16,32 @@ use crate::{DbArgs, OutputFormat};
 /// Exit code when `verify` finds the log altered.
 const EXIT_TAMPERED: u8 = 3;
 
+/// Opens the ledger; a database from before some projection gets it first,
+/// with a progress line (it reads every appeal document once).
 pub fn open(db: &DbArgs) -> Result<Ledger> {
     let location = DbLocation::parse(&db.db);
-    Ledger::open(&location, db.key.as_deref())
-        .with_context(|| format!("cannot open the ledger at {}", shown_db(&db.db)))
+    let mut shown: Option<(Upgrade, ProgressBar)> = None;
+    let ledger = Ledger::open_reporting(&location, db.key.as_deref(), &mut |upgrade, read| {
+        if shown.as_ref().is_none_or(|(current, _)| *current != upgrade) {
+            if let Some((_, bar)) = shown.take() {
+                bar.finish();
+            }
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} appeal documents read ({elapsed})")
+            {
+                bar.set_style(style);
+            }
+            bar.set_message(format!("first opening since an upgrade: building {}", upgrade.describe()));
+            shown = Some((upgrade, bar));
+        }
+        if let Some((_, bar)) = &shown {
+            bar.set_position(read);
+        }
+    });
+    if let Some((_, bar)) = shown {
+        bar.finish();
+    }
+    ledger.with_context(|| format!("cannot open the ledger at {}", shown_db(&db.db)))
 }
 
 /// The database location without a password, for messages.

@@ -27,7 +27,8 @@ pub struct AppealIndex {
 impl AppealIndex {
     /// Builds the index from the appeal documents when the database is not
     /// marked with the current version; returns the number of appeals read.
-    pub fn ensure(&self, tx: &mut dyn Tx) -> Result<u64, ProjectError> {
+    /// `progress` hears how many appeals were read so far.
+    pub fn ensure(&self, tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
         if self.current(tx.load_docs(kind::META, &[self.marker])?.first()) {
             return Ok(0);
         }
@@ -56,6 +57,7 @@ impl AppealIndex {
                 entries.extend((self.entry)(&state)?);
             }
             tx.store_docs(&entries)?;
+            progress(appeals);
         }
         self.mark(tx)?;
         Ok(appeals)

@@ -82,6 +82,6 @@ pub const INDEX: AppealIndex = AppealIndex {
 
 /// Builds the queues from the appeal documents when the database is not
 /// marked with the current version; returns the number of appeals read.
-pub fn ensure(tx: &mut dyn Tx) -> Result<u64, ProjectError> {
-    INDEX.ensure(tx)
+pub fn ensure(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
+    INDEX.ensure(tx, progress)
 }

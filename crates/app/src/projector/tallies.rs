@@ -37,11 +37,11 @@ pub fn current(marker: Option<&ProjectionDoc>) -> bool {
 
 /// Computes the tallies from the appeal documents when the database is not
 /// marked with the current version; returns the number of appeals read.
-pub fn ensure(tx: &mut dyn Tx) -> Result<u64, ProjectError> {
+pub fn ensure(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
     if current(tx.load_docs(kind::META, &[MARKER_KEY])?.first()) {
         return Ok(0);
     }
-    let appeals = derive(tx)?;
+    let appeals = derive(tx, progress)?;
     mark(tx)?;
     Ok(appeals)
 }
@@ -59,7 +59,7 @@ pub fn mark(tx: &mut dyn Tx) -> Result<(), ProjectError> {
 
 /// Replaces every tally counter with the sum of the appeals' contributions,
 /// and marks in the applicants' threads which answered appeals have a repeat.
-fn derive(tx: &mut dyn Tx) -> Result<u64, ProjectError> {
+fn derive(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
     tx.clear_counters(metric::TALLY_DAY_PREFIX)?;
     tx.clear_counters(metric::TALLY_MONTH_PREFIX)?;
     let mut projector = Projector::default();
@@ -115,6 +115,7 @@ fn derive(tx: &mut dyn Tx) -> Result<u64, ProjectError> {
         }
         tx.store_docs(&marked)?;
         projector.flush(tx)?;
+        progress(appeals);
     }
     Ok(appeals)
 }
