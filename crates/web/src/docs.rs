@@ -103,9 +103,9 @@ pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>
 }
 
 /// Appeals first registered in `from..=to` (either end open), newest first,
-/// for which `keep` says yes (it sees the category before the appeal is
-/// read), at most `limit`: a range of the request list, never a scan of
-/// every appeal.
+/// whose category `keep_category` and whose state `keep` accept (the
+/// category is in the list, so an appeal of another one is never read), at
+/// most `limit`: a range of the request list, never a scan of every appeal.
 pub fn requested(
     store: &mut dyn Store,
     from: Option<DateTime<Utc>>,

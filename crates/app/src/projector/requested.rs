@@ -31,9 +31,9 @@ pub struct Requested {
     pub category: String,
 }
 
-/// What every key of appeals first registered at `at` starts with; keys
-/// sort newest first, so the entries at or before `at` are the keys after
-/// `requested_prefix(at)` minus its slash (see [`requested_key`]).
+/// What every key of appeals first registered at `at` starts with, without
+/// its slash: keys sort newest first, so the entries at or before `at` are
+/// exactly the keys after this one (see [`requested_key`]).
 pub fn requested_instant(at: DateTime<Utc>) -> String {
     format!("{:016}", NEWEST_FIRST_BASE - at.timestamp_micros())
 }
