@@ -143,7 +143,7 @@ impl Incoming {
 }
 
 /// A projection a database from before it gets when first opened, built
-/// from the appeal documents.
+/// from the documents it derives from (appeals, alerts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Upgrade {
     /// The scorecard's tallies (`projector::tallies`).
@@ -152,17 +152,20 @@ pub enum Upgrade {
     Queues,
     /// The Open311 request list (`projector::requested`).
     RequestList,
+    /// The alerts' counters by kind (`projector::alert_counts`).
+    AlertCounts,
 }
 
 impl Upgrade {
-    pub const ALL: [Upgrade; 3] = [Upgrade::Tallies, Upgrade::Queues, Upgrade::RequestList];
+    pub const ALL: [Upgrade; 4] = [Upgrade::Tallies, Upgrade::Queues, Upgrade::RequestList, Upgrade::AlertCounts];
 
-    /// Builds it unless the database has it; answers the appeals read.
+    /// Builds it unless the database has it; answers the documents read.
     fn ensure(self, tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
         match self {
             Upgrade::Tallies => projector::tallies::ensure(tx, progress),
             Upgrade::Queues => projector::queue::ensure(tx, progress),
             Upgrade::RequestList => projector::requested::ensure(tx, progress),
+            Upgrade::AlertCounts => projector::alert_counts::ensure(tx, progress),
         }
     }
 
@@ -172,6 +175,7 @@ impl Upgrade {
             Upgrade::Tallies => "the scorecard's tallies",
             Upgrade::Queues => "the officers' queues",
             Upgrade::RequestList => "the Open311 request list",
+            Upgrade::AlertCounts => "the alerts' counters",
         }
     }
 }
@@ -433,6 +437,7 @@ impl Ledger {
         projector::tallies::mark(tx.as_mut())?;
         projector::queue::INDEX.mark(tx.as_mut())?;
         projector::requested::INDEX.mark(tx.as_mut())?;
+        projector::alert_counts::mark(tx.as_mut())?;
         tx.commit()?;
         Ok(done)
     }

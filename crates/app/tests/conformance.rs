@@ -159,14 +159,27 @@ fn snapshot(ledger: &mut Ledger) -> Snapshot {
     let mut docs = Vec::new();
     for kind in casetrail_app::projector::kind::ALL {
         let mut after = String::new();
+        let mut keys = Vec::new();
         loop {
             let page = ledger.store().docs(kind, &after, 1000).expect("docs");
             let Some(last) = page.last() else { break };
             after = last.key.clone();
             for doc in page {
+                keys.push(doc.key.clone());
                 docs.push((doc.kind, doc.key, doc.agency, serde_json::from_str(&doc.doc).expect("json")));
             }
         }
+        // Read from the last, page by page: the same keys, reversed.
+        let mut backwards = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let page = ledger.store().docs_before(kind, before.as_deref(), 700).expect("docs before");
+            let Some(last) = page.last() else { break };
+            before = Some(last.key.clone());
+            backwards.extend(page.into_iter().map(|doc| doc.key));
+        }
+        backwards.reverse();
+        assert_eq!(backwards, keys, "{kind} read from the last");
     }
     (docs, ledger.store().counters().expect("counters"))
 }

@@ -27,8 +27,7 @@ pub fn open(db: &DbArgs) -> Result<Ledger> {
                 bar.finish();
             }
             let bar = ProgressBar::new_spinner();
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} appeal documents read ({elapsed})")
-            {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}: {pos} documents read ({elapsed})") {
                 bar.set_style(style);
             }
             bar.set_message(format!("first opening since an upgrade: building {}", upgrade.describe()));

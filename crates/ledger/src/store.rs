@@ -152,6 +152,9 @@ pub trait Store: Send {
     fn quarantine_open_count(&mut self) -> StoreResult<u64>;
     /// Projection documents of a kind, by key order, after `after_key`.
     fn docs(&mut self, kind: &str, after_key: &str, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
+    /// Projection documents of a kind, by key order from the last, before
+    /// `before_key` (from the very last when `None`).
+    fn docs_before(&mut self, kind: &str, before_key: Option<&str>, limit: usize) -> StoreResult<Vec<ProjectionDoc>>;
     /// One projection document.
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>>;
     /// Every counter row `(agency, day, metric, value)` not at zero, ordered.

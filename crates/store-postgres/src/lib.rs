@@ -416,6 +416,20 @@ impl Store for PgStore {
             .collect()
     }
 
+    fn docs_before(&mut self, kind: &str, before_key: Option<&str>, limit: usize) -> StoreResult<Vec<ProjectionDoc>> {
+        let rows = match before_key {
+            Some(before) => self.client.query(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = $1 AND key < $2 ORDER BY key DESC LIMIT $3",
+                &[&kind, &before, &limit_i64(limit)],
+            ),
+            None => self.client.query(
+                "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = $1 ORDER BY key DESC LIMIT $2",
+                &[&kind, &limit_i64(limit)],
+            ),
+        };
+        rows.map_err(db("reading projections"))?.iter().map(doc_from_row).collect()
+    }
+
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>> {
         self.client
             .query_opt(

@@ -337,6 +337,19 @@ impl Store for SqliteStore {
         rows.map(|row| row.map_err(db("reading projections")).and_then(StoredDoc::decode)).collect()
     }
 
+    fn docs_before(&mut self, kind: &str, before_key: Option<&str>, limit: usize) -> StoreResult<Vec<ProjectionDoc>> {
+        // Two statements, so that each is one range read of the key index.
+        let sql = match before_key {
+            Some(_) => "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 AND key < ?2 ORDER BY key DESC LIMIT ?3",
+            None => "SELECT kind, key, agency, doc FROM projection_docs WHERE kind = ?1 ORDER BY key DESC LIMIT ?3",
+        };
+        let mut statement = self.connection.prepare_cached(sql).map_err(db("reading projections"))?;
+        let rows = statement
+            .query_map(params![kind, before_key.unwrap_or_default(), limit as i64], StoredDoc::from_row)
+            .map_err(db("reading projections"))?;
+        rows.map(|row| row.map_err(db("reading projections")).and_then(StoredDoc::decode)).collect()
+    }
+
     fn doc(&mut self, kind: &str, key: &str) -> StoreResult<Option<ProjectionDoc>> {
         // Cached: the web server reads documents one by one, per request.
         self.connection

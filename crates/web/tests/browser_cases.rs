@@ -115,6 +115,8 @@ async fn a_regional_prosecutor_settles_a_dispute_and_reads_alerts_audit_and_acce
             assert!(total > 50, "the city has alerts for more than one page: {total}");
             browser.open(&app.url("/prosecutor/alerts")).await;
             assert_eq!(browser.count("#alerts tbody tr").await, 50);
+            let count = browser.page_text().await;
+            assert!(count.contains(&format!("Showing 50 of {total}.")), "the counters agree with the alerts: {count}");
             assert_eq!(browser.count("a[rel=prev]").await, 0, "the first page is the newest");
             let first = browser.text("#alerts tbody").await;
             browser.click_and_wait(&browser.find("a[rel=next]").await).await;

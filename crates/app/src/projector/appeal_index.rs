@@ -65,26 +65,25 @@ impl AppealIndex {
 
     /// Whether the store's index is complete at the current version.
     pub fn current(&self, marker: Option<&ProjectionDoc>) -> bool {
-        marker
-            .and_then(|doc| serde_json::from_str::<Marker>(&doc.doc).ok())
-            .is_some_and(|marker| marker.version == self.version)
+        marked_at(marker, self.version)
     }
 
     /// Marks the database as holding the complete index.
     pub fn mark(&self, tx: &mut dyn Tx) -> Result<(), ProjectError> {
-        let doc = serde_json::to_string(&Marker { version: self.version }).map_err(|error| ProjectError::Corrupt {
-            kind: kind::META,
-            key: self.marker.to_owned(),
-            error: error.to_string(),
-        })?;
-        tx.store_docs(&[ProjectionDoc {
-            kind: kind::META.to_owned(),
-            key: self.marker.to_owned(),
-            agency: None,
-            doc,
-        }])?;
-        Ok(())
+        mark(tx, self.marker, self.version)
     }
+}
+
+/// Whether a marker document (`meta/...`) says `version`.
+pub(super) fn marked_at(marker: Option<&ProjectionDoc>, version: u32) -> bool {
+    marker.and_then(|doc| serde_json::from_str::<Marker>(&doc.doc).ok()).is_some_and(|marker| marker.version == version)
+}
+
+/// Writes the marker document `meta/{key}` saying `version`.
+pub(super) fn mark(tx: &mut dyn Tx, key: &str, version: u32) -> Result<(), ProjectError> {
+    let doc = entry_doc(kind::META, key.to_owned(), None, &Marker { version })?;
+    tx.store_docs(&[doc])?;
+    Ok(())
 }
 
 /// An index entry as the document the store keeps.

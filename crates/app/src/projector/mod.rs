@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 mod accounts;
+pub mod alert_counts;
 pub mod appeal_index;
 mod appeals;
 mod fines;
@@ -99,6 +100,9 @@ pub mod metric {
     /// The same tallies summed by month, on the month's first day, so that
     /// a year's scorecard reads twelve rows per agency and metric.
     pub const TALLY_MONTH_PREFIX: &str = "tally-month:";
+    /// Alerts raised, by kind: `alert:late_forward`, ... (on the alert's
+    /// local day, for the agency it names; `super::alert_counts`).
+    pub const ALERT_PREFIX: &str = "alert:";
 }
 
 /// Agency name used in counters for charges that no protocol ties to an agency.
@@ -345,6 +349,7 @@ impl Projector {
     /// Records an alert raised by the event being applied.
     pub(super) fn raise_alert(&mut self, alert: Alert) -> Result<(), ProjectError> {
         self.alerts_raised += 1;
+        self.count_alert(&alert);
         let key = format!("{:012}-{}", self.seq, self.alerts_raised);
         let agency = alert.agency.clone();
         self.put(kind::ALERT, &key, agency.as_deref(), &alert)

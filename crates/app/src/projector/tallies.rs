@@ -32,7 +32,7 @@ pub struct Marker {
 
 /// Whether the store's tallies are complete at [`VERSION`].
 pub fn current(marker: Option<&ProjectionDoc>) -> bool {
-    marker.and_then(|doc| serde_json::from_str::<Marker>(&doc.doc).ok()).is_some_and(|marker| marker.version == VERSION)
+    super::appeal_index::marked_at(marker, VERSION)
 }
 
 /// Computes the tallies from the appeal documents when the database is not
@@ -48,13 +48,7 @@ pub fn ensure(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, Pro
 
 /// Marks the database as holding complete tallies at [`VERSION`].
 pub fn mark(tx: &mut dyn Tx) -> Result<(), ProjectError> {
-    let doc = serde_json::to_string(&Marker { version: VERSION }).map_err(|error| ProjectError::Corrupt {
-        kind: kind::META,
-        key: MARKER_KEY.to_owned(),
-        error: error.to_string(),
-    })?;
-    tx.store_docs(&[ProjectionDoc { kind: kind::META.to_owned(), key: MARKER_KEY.to_owned(), agency: None, doc }])?;
-    Ok(())
+    super::appeal_index::mark(tx, MARKER_KEY, VERSION)
 }
 
 /// Replaces every tally counter with the sum of the appeals' contributions,

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use casetrail_app::projector::{kind, AccessEntry, AccountState, Alert, ApiKeyState};
+use casetrail_app::projector::{kind, metric, AccessEntry, AccountState, Alert, ApiKeyState};
 use casetrail_domain::appeal::dispute::{DisputeState, DisputeStatus};
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_domain::registry::AgencyState;
@@ -46,6 +46,8 @@ pub(super) const TRANSLATED: &[&str] = &[
 const ROWS_MAX: usize = 200;
 /// Alerts a page shows.
 const ALERTS_PER_PAGE: usize = 50;
+/// Alert documents read per query while filling a page.
+const ALERTS_READ_PER_QUERY: usize = 1_000;
 /// Settled disputes shown below the open ones.
 const SETTLED_SHOWN: usize = 20;
 /// Access-log documents read at most per page (filters may skip many).
@@ -222,32 +224,61 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
     let found = state
         .read(move |store| {
             let agencies = docs::agencies(store)?;
-            let alerts = docs::scan::<Alert>(store, kind::ALERT, |alert| {
-                alert.agency.as_deref().is_some_and(|agency| in_scope(&principal, agency, &agencies))
-            })?;
-            Ok((alerts, agencies))
+            // How many of each kind are in scope: the alerts' counters.
+            let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+            let (first, last) = (NaiveDate::from_ymd_opt(1, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
+            if let (Some(first), Some(last)) = (first, last) {
+                for (agency, name, count) in store.counter_sums(metric::ALERT_PREFIX, first, last)? {
+                    if let Some(alert_kind) = name.strip_prefix(metric::ALERT_PREFIX) {
+                        if count > 0 && in_scope(&principal, &agency, &agencies) {
+                            *kinds.entry(alert_kind.to_owned()).or_default() += count as usize;
+                        }
+                    }
+                }
+            }
+            let chosen = query.kind.filter(|k| kinds.contains_key(k)).unwrap_or_default();
+            let total = if chosen.is_empty() { kinds.values().sum() } else { kinds.get(&chosen).copied().unwrap_or(0) };
+            let pages = total.div_ceil(ALERTS_PER_PAGE).max(1);
+            let page = query.page.unwrap_or(1).clamp(1, pages);
+            // The page's alerts, newest first (documents are keyed by the
+            // raising event): read from the last until the page is full.
+            let skip = (page - 1) * ALERTS_PER_PAGE;
+            let mut matching = 0;
+            let mut alerts = Vec::new();
+            let mut before: Option<String> = None;
+            'read: loop {
+                let batch = store.docs_before(kind::ALERT, before.as_deref(), ALERTS_READ_PER_QUERY)?;
+                let Some(oldest) = batch.last() else { break };
+                before = Some(oldest.key.clone());
+                for doc in &batch {
+                    let alert: Alert = serde_json::from_str(&doc.doc).map_err(|error| {
+                        WebError::Internal(format!("projection alert/{} is unreadable: {error}", doc.key))
+                    })?;
+                    let shown = alert.agency.as_deref().is_some_and(|agency| in_scope(&principal, agency, &agencies))
+                        && (chosen.is_empty() || alert.alert == chosen);
+                    if !shown {
+                        continue;
+                    }
+                    matching += 1;
+                    if matching > skip {
+                        alerts.push(alert);
+                        if alerts.len() == ALERTS_PER_PAGE {
+                            break 'read;
+                        }
+                    }
+                }
+            }
+            Ok((kinds, chosen, total, page, pages, alerts, agencies))
         })
         .await;
-    let (alerts, agencies) = match found {
+    let (kinds, chosen, total, page, pages, alerts, agencies) = match found {
         Ok(found) => found,
         Err(error) => return error_page(&state, &ctx, &error, "/prosecutor"),
     };
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for alert in &alerts {
-        *kinds.entry(alert.alert.clone()).or_default() += 1;
-    }
-    let chosen = query.kind.filter(|k| kinds.contains_key(k)).unwrap_or_default();
-    let chosen_alerts: Vec<&Alert> = alerts.iter().filter(|a| chosen.is_empty() || a.alert == chosen).collect();
-    let pages = chosen_alerts.len().div_ceil(ALERTS_PER_PAGE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
     let newer = (page > 1).then(|| alerts_query(&chosen, page - 1));
     let older = (page < pages).then(|| alerts_query(&chosen, page + 1));
-    // Documents are keyed by the raising event: the newest last.
-    let rows = chosen_alerts
+    let rows = alerts
         .iter()
-        .rev()
-        .skip((page - 1) * ALERTS_PER_PAGE)
-        .take(ALERTS_PER_PAGE)
         .map(|alert| AlertRow {
             at: casetrail_types::time::local_date(alert.at),
             kind: alert.alert.clone(),
@@ -262,7 +293,7 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
         nav: nav(&l, "/prosecutor/alerts"),
         l,
         kinds: kinds.into_iter().collect(),
-        total: chosen_alerts.len(),
+        total,
         chosen,
         rows,
         newer,
