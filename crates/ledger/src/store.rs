@@ -172,6 +172,12 @@ pub trait Store: Send {
     fn reader(&self) -> StoreResult<Option<Box<dyn Store>>> {
         Ok(None)
     }
+    /// Whether the connection is gone for good (the server restarted, the
+    /// session was ended): it answers nothing more, and a reader should be
+    /// replaced by a new one from [`Store::reader`].
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// A write transaction. Dropping it without `commit` rolls back.

@@ -31,6 +31,10 @@ pub use postgres;
 
 pub mod testing;
 
+/// How a read-only connection names itself to the server
+/// (`pg_stat_activity.application_name`).
+pub const READER_APPLICATION_NAME: &str = "casetrail-reader";
+
 /// Migrations in order: `(version, SQL)`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
@@ -129,7 +133,9 @@ impl PgStore {
     pub fn connect_reader(url: &str) -> StoreResult<Self> {
         let mut client = Client::connect(url, NoTls).map_err(db("connecting a PostgreSQL reader"))?;
         client
-            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .batch_execute(&format!(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET application_name = '{READER_APPLICATION_NAME}'"
+            ))
             .map_err(db("making a PostgreSQL reader read-only"))?;
         Ok(Self { client, url: Some(url.to_owned()) })
     }
@@ -281,6 +287,10 @@ impl Store for PgStore {
             Some(url) => Ok(Some(Box::new(Self::connect_reader(url)?))),
             None => Ok(None),
         }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
     }
 
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {

@@ -214,6 +214,19 @@ impl AppState {
                     .lock()
                     .map_err(|_| WebError::internal("a reader's lock is poisoned"))?,
             };
+            // A connection the server dropped (a restart, a session ended)
+            // fails the read that finds out; the next one gets a new one.
+            if reader.is_closed() {
+                let fresh = state
+                    .ledger
+                    .lock()
+                    .map_err(|_| WebError::internal("the ledger lock is poisoned"))?
+                    .store()
+                    .reader()?;
+                if let Some(fresh) = fresh {
+                    *reader = fresh;
+                }
+            }
             read(reader.as_mut())
         })
         .await

@@ -82,3 +82,35 @@ macro_rules! on_both {
 }
 
 on_both!(reads_do_not_wait_for_a_transaction_in_progress, a_request_reads_its_own_write);
+
+/// A PostgreSQL reader whose session the server ended (a restart, an
+/// administrator) is replaced: the read that finds out fails, the ones
+/// after it are answered.
+#[test]
+fn a_dropped_postgres_reader_is_replaced() {
+    let (ledger, guard) = ledger_at(postgres(), Utc.with_ymd_and_hms(2026, 3, 2, 5, 0, 0).single().unwrap());
+    let database = guard.downcast_ref::<casetrail_store_postgres::testing::TestDatabase>().expect("a PostgreSQL test");
+    let name = database.url().rsplit('/').next().expect("a database name").to_owned();
+    let config = WebConfig { read_connections: 2, ..WebConfig::default() };
+    let state = AppState::new(ledger, config).expect("state");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let size = |state: &AppState| {
+        let state = state.clone();
+        runtime.block_on(async move { state.read(|store| Ok(store.ledger_state()?.size())).await })
+    };
+    assert_eq!(size(&state).expect("read"), 0);
+
+    let ended: i64 = casetrail_store_postgres::testing::admin_client()
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+            &[&name, &casetrail_store_postgres::READER_APPLICATION_NAME],
+        )
+        .expect("ending the readers' sessions")
+        .get(0);
+    assert_eq!(ended, 2, "both readers' sessions ended");
+    let failed = (0..6).filter(|_| size(&state).is_err()).count();
+    assert!(failed <= 2, "at most one failed read per dropped reader, not {failed}");
+    for _ in 0..6 {
+        assert_eq!(size(&state).expect("answered on a new connection"), 0);
+    }
+}
