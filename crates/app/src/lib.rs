@@ -169,6 +169,16 @@ impl Upgrade {
         }
     }
 
+    /// Marks the database as having it (after a rebuild made it).
+    fn mark(self, tx: &mut dyn Tx) -> Result<(), ProjectError> {
+        match self {
+            Upgrade::Tallies => projector::tallies::mark(tx),
+            Upgrade::Queues => projector::queue::INDEX.mark(tx),
+            Upgrade::RequestList => projector::requested::INDEX.mark(tx),
+            Upgrade::AlertCounts => projector::alert_counts::mark(tx),
+        }
+    }
+
     /// What is being built, for a progress line.
     pub fn describe(self) -> &'static str {
         match self {
@@ -229,8 +239,7 @@ impl Ledger {
     ) -> Result<Self, AppError> {
         let mut tx = store.begin()?;
         tx.register_signing_key(&key.verifying_key().to_bytes(), clock())?;
-        // A database from before the scorecard's tallies, the queues or
-        // the request list gets them once.
+        // A database from before one of them gets it, once.
         for upgrade in Upgrade::ALL {
             upgrade.ensure(tx.as_mut(), &mut |read| progress(upgrade, read))?;
         }
@@ -434,10 +443,9 @@ impl Ledger {
             done = last;
             progress(done);
         }
-        projector::tallies::mark(tx.as_mut())?;
-        projector::queue::INDEX.mark(tx.as_mut())?;
-        projector::requested::INDEX.mark(tx.as_mut())?;
-        projector::alert_counts::mark(tx.as_mut())?;
+        for upgrade in Upgrade::ALL {
+            upgrade.mark(tx.as_mut())?;
+        }
         tx.commit()?;
         Ok(done)
     }
