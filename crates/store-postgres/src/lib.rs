@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
     (2, include_str!("../migrations/0002_compressed_docs.sql")),
     (3, include_str!("../migrations/0003_counter_metric_index.sql")),
+    (4, include_str!("../migrations/0004_counter_indexes.sql")),
 ];
 
 /// The advisory lock held while migrating (`pg_advisory_xact_lock`). Advisory
@@ -464,7 +465,7 @@ impl Store for PgStore {
             .query(
                 "SELECT agency, metric, SUM(value)::BIGINT FROM agency_day_counters
                  WHERE metric >= $1 AND metric < $2 AND day >= $3 AND day <= $4
-                 GROUP BY agency, metric",
+                 GROUP BY metric, agency",
                 &[&prefix, &prefix_end(prefix), &from, &to],
             )
             .map_err(db(ACTION))?;

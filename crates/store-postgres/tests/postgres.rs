@@ -49,12 +49,12 @@ fn append(store: &mut PgStore, batch: &[StoredEvent], frontier: &Frontier) {
 fn migrations_are_idempotent() {
     let (mut store, database) = fresh_database();
     assert_eq!(store.backend(), "postgres");
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let mut again = database.store();
-    assert_eq!(again.schema_version().unwrap(), 3);
+    assert_eq!(again.schema_version().unwrap(), 4);
     let mut client = database.client();
     let rows: i64 = client.query_one("SELECT count(*) FROM schema_migrations", &[]).unwrap().get(0);
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 4);
     // The stores still work after a second migration pass.
     assert_eq!(again.ledger_state().unwrap(), LedgerState::default());
 }
@@ -70,7 +70,7 @@ fn concurrent_migrations_are_serialised() {
         })
         .collect();
     for handle in handles {
-        assert_eq!(handle.join().unwrap().unwrap(), 3);
+        assert_eq!(handle.join().unwrap().unwrap(), 4);
     }
     let versions: Vec<i64> = database
         .client()
@@ -79,7 +79,7 @@ fn concurrent_migrations_are_serialised() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(versions, vec![1, 2, 3, 4]);
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn a_newer_schema_is_refused() {
     let (_store, database) = fresh_database();
     database.client().execute("INSERT INTO schema_migrations (version) VALUES (99)", &[]).unwrap();
     match PgStore::connect(database.url()) {
-        Err(StoreError::SchemaTooNew { found: 99, supported: 3 }) => {}
+        Err(StoreError::SchemaTooNew { found: 99, supported: 4 }) => {}
         Err(other) => panic!("unexpected error: {other}"),
         Ok(_) => panic!("a newer schema was accepted"),
     }

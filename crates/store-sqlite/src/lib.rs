@@ -20,7 +20,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_compressed_docs.sql"),
     include_str!("../migrations/0003_counter_metric_index.sql"),
+    include_str!("../migrations/0004_counter_indexes.sql"),
 ];
+
+/// Periods up to this many days are summed through the day index, longer
+/// ones through the metric index (`counter_sums`).
+const SHORT_PERIOD_DAYS: i64 = 62;
 
 /// Rows per multi-row INSERT on the bulk path (SQLite's bound-parameter limit
 /// is 32766; events have 10 columns).
@@ -366,14 +371,20 @@ impl Store for SqliteStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(String, String, i64)>> {
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT agency, metric, SUM(value) FROM agency_day_counters
-                 WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
-                 GROUP BY agency, metric",
-            )
-            .map_err(db("summing counters"))?;
+        // The index is chosen here, not left to the planner: without
+        // statistics it cannot tell a few days of every metric (the day
+        // index) from every day of a few metrics (the metric index, whose
+        // order also groups the sums).
+        let sql = if (to - from).num_days() <= SHORT_PERIOD_DAYS {
+            "SELECT agency, metric, SUM(value) FROM agency_day_counters INDEXED BY agency_day_counters_day
+             WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
+             GROUP BY metric, agency"
+        } else {
+            "SELECT agency, metric, SUM(value) FROM agency_day_counters INDEXED BY agency_day_counters_metric
+             WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
+             GROUP BY metric, agency"
+        };
+        let mut statement = self.connection.prepare_cached(sql).map_err(db("summing counters"))?;
         let day = |day: NaiveDate| day.format("%Y-%m-%d").to_string();
         let rows = statement
             .query_map(params![prefix, prefix_end(prefix), day(from), day(to)], |row| {
