@@ -105,18 +105,21 @@ pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>
 /// Appeals first registered in `from..=to` (either end open), newest first,
 /// whose category `keep_category` and whose state `keep` accept (the
 /// category is in the list, so an appeal of another one is never read), at
-/// most `limit`: a range of the request list, never a scan of every appeal.
+/// most `limit`, after reading at most `examined_max` appeals: a range of
+/// the request list, never a scan of every appeal.
 pub fn requested(
     store: &mut dyn Store,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: usize,
+    examined_max: usize,
     mut keep_category: impl FnMut(&str) -> bool,
     mut keep: impl FnMut(&AppealState) -> bool,
 ) -> Result<Vec<AppealState>, WebError> {
     // Keys sort newest first; those at or before `to` follow its bare prefix.
     let mut after = to.map(requested_instant).unwrap_or_default();
     let mut out = Vec::new();
+    let mut examined = 0;
     loop {
         let page = store.docs(kind::REQUESTED, &after, SCAN_PAGE_DOCS)?;
         let Some(last) = page.last().map(|doc| doc.key.clone()) else { break };
@@ -131,6 +134,10 @@ pub fn requested(
             if !keep_category(&entry.category) {
                 continue;
             }
+            if examined == examined_max {
+                return Ok(out);
+            }
+            examined += 1;
             if let Some(appeal) = appeal(store, &entry.appeal)?.filter(|appeal| keep(appeal)) {
                 out.push(appeal);
                 if out.len() == limit {

@@ -58,6 +58,10 @@ pub const CATEGORIES: &[&str] = &[
 
 /// Most requests one answer lists.
 const REQUESTS_MAX: usize = 1_000;
+/// Most appeals one answer reads to apply a `status` filter (the request
+/// list knows categories, not statuses): a rare status among the newest
+/// appeals costs a bounded read, and the answer lists what it found.
+const REQUESTS_EXAMINED_MAX: usize = 50_000;
 /// Longest span of `start_date`..`end_date`, in days (the spec's limit).
 const SPAN_DAYS_MAX: i64 = 90;
 /// Longest `description` accepted (the spec's limit), in characters.
@@ -392,6 +396,7 @@ async fn requests(
                 start,
                 end,
                 REQUESTS_MAX,
+                REQUESTS_EXAMINED_MAX,
                 |category| codes.is_empty() || codes.iter().any(|code| code == category),
                 |a| statuses.is_empty() || statuses.iter().any(|s| (s == "open") == (a.status == AppealStatus::Open)),
             )
