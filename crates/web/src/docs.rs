@@ -152,3 +152,50 @@ pub fn requested(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use casetrail_app::testing::{ledger_at, sqlite};
+    use casetrail_app::Incoming;
+    use casetrail_domain::appeal::AppealStatus;
+    use casetrail_exchange::RawLine;
+    use chrono::TimeZone;
+
+    fn line(text: String) -> Incoming {
+        Incoming::from_raw(RawLine { line: 1, bytes: text.into_bytes() })
+    }
+
+    #[test]
+    fn the_request_list_reads_newest_first_and_no_more_than_it_may() {
+        let (mut ledger, _guard) = ledger_at(sqlite(), Utc.with_ymd_and_hms(2026, 3, 2, 5, 0, 0).single().unwrap());
+        let mut lines = vec![line(
+            r#"{"type":"agency.registered","id":"ag","at":"2026-02-01T09:00:00+05:00","agency":"akimat-a","name":{"kk":"Ә","ru":"А","en":"A"},"kind":"akimat"}"#.into(),
+        )];
+        for day in 2..=6 {
+            lines.push(line(format!(
+                r#"{{"type":"appeal.registered","id":"A-{day}","at":"2026-02-0{day}T10:00:00+05:00","appeal":"A-{day}","agency":"akimat-a","applicant":{{"iin":"850808310738"}},"channel":"portal","kind":"complaint","category":"roads"}}"#
+            )));
+        }
+        // The oldest appeal is the only one answered.
+        lines.push(line(
+            r#"{"type":"appeal.answered","id":"ans","at":"2026-02-09T10:00:00+05:00","appeal":"A-2","agency":"akimat-a","outcome":"explained"}"#.into(),
+        ));
+        ledger.import("t", lines.into_iter(), |_| {}).unwrap();
+        let store = ledger.store();
+        let numbers = |found: Vec<AppealState>| found.into_iter().map(|a| a.appeal).collect::<Vec<_>>();
+        let all = requested(store, None, None, 10, 100, |_| true, |_| true).unwrap();
+        assert_eq!(numbers(all), ["A-6", "A-5", "A-4", "A-3", "A-2"], "newest first");
+        let mut closed = |examined_max| {
+            requested(store, None, None, 10, examined_max, |_| true, |a| a.status != AppealStatus::Open).unwrap()
+        };
+        assert_eq!(numbers(closed(5)), ["A-2"]);
+        assert!(closed(4).is_empty(), "four appeals read, the answered one not among them");
+        let to = Utc.with_ymd_and_hms(2026, 2, 4, 5, 0, 0).single();
+        let from = Utc.with_ymd_and_hms(2026, 2, 3, 5, 0, 0).single();
+        assert_eq!(numbers(requested(store, from, to, 10, 100, |_| true, |_| true).unwrap()), ["A-4", "A-3"]);
+        assert!(requested(store, None, None, 10, 100, |c| c == "housing", |_| true).unwrap().is_empty());
+    }
+}
