@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use casetrail_ledger::Tx;
 
-use super::appeal_index::{mark as set_mark, marked_at};
+use super::build_once::{for_each_page, is_marked, mark as set_mark};
 use super::{kind, metric, Alert, ProjectError, Projector};
 
 /// The counters' definition; raise it when what is counted changes.
@@ -17,8 +17,6 @@ pub const VERSION: u32 = 1;
 
 /// The marker document (`meta/alert_counts`).
 pub const MARKER_KEY: &str = "alert_counts";
-
-const PAGE: usize = 5_000;
 
 impl Projector {
     /// Counts an alert for its agency on its Kazakhstan local day (an alert
@@ -35,29 +33,17 @@ impl Projector {
 /// Counts the alert documents when the database is not marked with the
 /// current version; returns the number of alerts read.
 pub fn ensure(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
-    if marked_at(tx.load_docs(kind::META, &[MARKER_KEY])?.first(), VERSION) {
+    if is_marked(tx, MARKER_KEY, VERSION)? {
         return Ok(0);
     }
     tx.clear_counters(metric::ALERT_PREFIX)?;
-    let mut after = String::new();
-    let mut alerts = 0u64;
-    loop {
-        let page = tx.docs_after(kind::ALERT, &after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.key.clone();
+    let alerts = for_each_page(tx, kind::ALERT, progress, |tx, page: Vec<(String, Alert)>| {
         let mut projector = Projector::default();
-        for doc in &page {
-            let alert: Alert = serde_json::from_str(&doc.doc).map_err(|error| ProjectError::Corrupt {
-                kind: kind::ALERT,
-                key: doc.key.clone(),
-                error: error.to_string(),
-            })?;
-            projector.count_alert(&alert);
-            alerts += 1;
+        for (_, alert) in &page {
+            projector.count_alert(alert);
         }
-        projector.flush(tx)?;
-        progress(alerts);
-    }
+        projector.flush(tx)
+    })?;
     mark(tx)?;
     Ok(alerts)
 }

@@ -11,6 +11,7 @@ mod accounts;
 pub mod alert_counts;
 pub mod appeal_index;
 mod appeals;
+mod build_once;
 mod fines;
 pub mod queue;
 pub mod requested;
@@ -296,11 +297,7 @@ impl Projector {
 
     pub(super) fn get<T: DeserializeOwned>(&self, kind: &'static str, key: &str) -> Result<Option<T>, ProjectError> {
         match self.docs.get(&(kind, key.to_owned())) {
-            Some(Some((_, text))) => serde_json::from_str(text).map(Some).map_err(|error| ProjectError::Corrupt {
-                kind,
-                key: key.to_owned(),
-                error: error.to_string(),
-            }),
+            Some(Some((_, text))) => build_once::parse(kind, key, text).map(Some),
             Some(None) => Ok(None),
             // Reading a document that `touched` did not name would mistake
             // "not loaded" for "absent": a bug, never a silent None.

@@ -11,7 +11,8 @@ use casetrail_ledger::Tx;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::appeal_index::{entry_doc, AppealIndex};
+use super::appeal_index::AppealIndex;
+use super::build_once::to_doc;
 use super::{kind, ProjectError, Projector};
 
 /// The index's definition; raise it when what is indexed changes.
@@ -76,7 +77,7 @@ pub const INDEX: AppealIndex = AppealIndex {
     marker: MARKER_KEY,
     version: VERSION,
     entry: |state| {
-        held(state).map(|(key, entry)| entry_doc(kind::HELD, key, Some(state.holder().to_string()), &entry)).transpose()
+        held(state).map(|(key, entry)| to_doc(kind::HELD, key, Some(state.holder().to_string()), &entry)).transpose()
     },
 };
 

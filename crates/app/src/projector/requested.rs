@@ -11,7 +11,8 @@ use casetrail_ledger::Tx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::appeal_index::{entry_doc, AppealIndex};
+use super::appeal_index::AppealIndex;
+use super::build_once::to_doc;
 use super::{kind, ProjectError, Projector};
 
 /// The index's definition; raise it when what is indexed changes.
@@ -78,7 +79,7 @@ pub const INDEX: AppealIndex = AppealIndex {
     version: VERSION,
     entry: |state| {
         let (key, entry) = entry(state);
-        entry_doc(kind::REQUESTED, key, Some(state.first().agency.to_string()), &entry).map(Some)
+        to_doc(kind::REQUESTED, key, Some(state.first().agency.to_string()), &entry).map(Some)
     },
 };
 

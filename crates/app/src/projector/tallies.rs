@@ -13,8 +13,8 @@ use casetrail_domain::appeal::repeat::{self, ApplicantThread};
 use casetrail_domain::appeal::tally::{self, TallyMetric};
 use casetrail_domain::appeal::AppealState;
 use casetrail_ledger::{ProjectionDoc, Tx};
-use serde::{Deserialize, Serialize};
 
+use super::build_once::{for_each_page, parse, to_doc};
 use super::{kind, metric, ProjectError, Projector};
 
 /// The tallies' definition; raise it when `tally::contribution` changes.
@@ -23,16 +23,11 @@ pub const VERSION: u32 = 1;
 /// The marker document (`meta/scorecard_tallies`).
 pub const MARKER_KEY: &str = "scorecard_tallies";
 
-const PAGE: usize = 5_000;
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Marker {
-    pub version: u32,
-}
+pub use super::build_once::Marker;
 
 /// Whether the store's tallies are complete at [`VERSION`].
 pub fn current(marker: Option<&ProjectionDoc>) -> bool {
-    super::appeal_index::marked_at(marker, VERSION)
+    super::build_once::marked_at(marker, VERSION)
 }
 
 /// Computes the tallies from the appeal documents when the database is not
@@ -48,7 +43,7 @@ pub fn ensure(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, Pro
 
 /// Marks the database as holding complete tallies at [`VERSION`].
 pub fn mark(tx: &mut dyn Tx) -> Result<(), ProjectError> {
-    super::appeal_index::mark(tx, MARKER_KEY, VERSION)
+    super::build_once::mark(tx, MARKER_KEY, VERSION)
 }
 
 /// Replaces every tally counter with the sum of the appeals' contributions,
@@ -58,26 +53,15 @@ fn derive(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, Project
     tx.clear_counters(metric::TALLY_MONTH_PREFIX)?;
     let mut projector = Projector::default();
     let mut repeated: HashSet<String> = HashSet::new();
-    let mut after = String::new();
-    let mut appeals = 0u64;
-    loop {
-        let page = tx.docs_after(kind::APPEAL, &after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.key.clone();
+    for_each_page(tx, kind::APPEAL, progress, |tx, page: Vec<(String, AppealState)>| {
         let mut threads: HashMap<String, Vec<repeat::RepeatLink>> = HashMap::new();
-        for doc in &page {
-            let state: AppealState = serde_json::from_str(&doc.doc).map_err(|error| ProjectError::Corrupt {
-                kind: kind::APPEAL,
-                key: doc.key.clone(),
-                error: error.to_string(),
-            })?;
-            appeals += 1;
+        for (key, state) in &page {
             let calendar = |error: casetrail_types::CalendarError| ProjectError::Corrupt {
                 kind: kind::APPEAL,
-                key: doc.key.clone(),
+                key: key.clone(),
                 error: error.to_string(),
             };
-            for (agency, receipt_day, metric) in tally::contribution(&state, None).map_err(calendar)? {
+            for (agency, receipt_day, metric) in tally::contribution(state, None).map_err(calendar)? {
                 projector.count_tally(&agency, receipt_day, metric, 1);
             }
             if let Some(link) = &state.repeat_of {
@@ -94,22 +78,13 @@ fn derive(tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, Project
         let keys: Vec<&str> = threads.keys().map(String::as_str).collect();
         let mut marked = Vec::with_capacity(keys.len());
         for doc in tx.load_docs(kind::APPEAL_THREAD, &keys)? {
-            let mut thread: ApplicantThread = serde_json::from_str(&doc.doc).map_err(|error| {
-                ProjectError::Corrupt { kind: kind::APPEAL_THREAD, key: doc.key.clone(), error: error.to_string() }
-            })?;
+            let mut thread: ApplicantThread = parse(kind::APPEAL_THREAD, &doc.key, &doc.doc)?;
             for link in threads.get(&doc.key).into_iter().flatten() {
                 thread.mark_repeated(link);
             }
-            let text = serde_json::to_string(&thread).map_err(|error| ProjectError::Corrupt {
-                kind: kind::APPEAL_THREAD,
-                key: doc.key.clone(),
-                error: error.to_string(),
-            })?;
-            marked.push(ProjectionDoc { doc: text, ..doc });
+            marked.push(to_doc(kind::APPEAL_THREAD, doc.key, doc.agency, &thread)?);
         }
         tx.store_docs(&marked)?;
-        projector.flush(tx)?;
-        progress(appeals);
-    }
-    Ok(appeals)
+        projector.flush(tx)
+    })
 }
