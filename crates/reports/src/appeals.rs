@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::{for_each_doc, ReportError, ReportParams, Table};
 
-pub use scorecard::{scorecard, scorecard_by_scan, WEIGHTS};
+pub use scorecard::{scorecard, scorecard_by_scan, FIRST_DAY, LAST_DAY, WEIGHTS};
 pub use trends::trends;
 
 /// Every appeal with two or more forwards or a cycle; with `--from/--to`,

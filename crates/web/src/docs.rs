@@ -7,7 +7,7 @@ use casetrail_app::projector::queue::{queue_prefix, Held};
 use casetrail_app::projector::requested::{instant_of, requested_instant, Requested};
 use casetrail_domain::appeal::AppealState;
 use casetrail_domain::registry::AgencyState;
-use casetrail_ledger::Store;
+use casetrail_ledger::{ProjectionDoc, Store};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
@@ -16,13 +16,17 @@ use crate::error::WebError;
 /// Documents read per page when scanning a kind.
 const SCAN_PAGE_DOCS: usize = 2_000;
 
+/// A document's value, or a server error naming the document.
+fn parse<T: DeserializeOwned>(doc: &ProjectionDoc) -> Result<T, WebError> {
+    serde_json::from_str(&doc.doc).map_err(|error| unreadable(doc, &error.to_string()))
+}
+
+fn unreadable(doc: &ProjectionDoc, why: &str) -> WebError {
+    WebError::Internal(format!("projection {}/{} is unreadable: {why}", doc.kind, doc.key))
+}
+
 pub fn load<T: DeserializeOwned>(store: &mut dyn Store, kind: &str, key: &str) -> Result<Option<T>, WebError> {
-    match store.doc(kind, key)? {
-        Some(doc) => serde_json::from_str(&doc.doc)
-            .map(Some)
-            .map_err(|error| WebError::Internal(format!("projection {kind}/{key} is unreadable: {error}"))),
-        None => Ok(None),
-    }
+    store.doc(kind, key)?.map(|doc| parse(&doc)).transpose()
 }
 
 /// Every document of a kind, parsed, for which `keep` says yes.
@@ -37,8 +41,7 @@ pub fn scan<T: DeserializeOwned>(
         let page = store.docs(kind, &after, SCAN_PAGE_DOCS)?;
         let Some(last) = page.last().map(|doc| doc.key.clone()) else { break };
         for doc in &page {
-            let value: T = serde_json::from_str(&doc.doc)
-                .map_err(|error| WebError::Internal(format!("projection {kind}/{} is unreadable: {error}", doc.key)))?;
+            let value: T = parse(doc)?;
             if keep(&value) {
                 out.push(value);
             }
@@ -124,13 +127,11 @@ pub fn requested(
         let page = store.docs(kind::REQUESTED, &after, SCAN_PAGE_DOCS)?;
         let Some(last) = page.last().map(|doc| doc.key.clone()) else { break };
         for doc in &page {
-            let unreadable =
-                |error: String| WebError::Internal(format!("projection requested/{} is unreadable: {error}", doc.key));
-            let at = instant_of(&doc.key).ok_or_else(|| unreadable("no instant in the key".into()))?;
+            let at = instant_of(&doc.key).ok_or_else(|| unreadable(doc, "no instant in the key"))?;
             if from.is_some_and(|from| at < from) {
                 return Ok(out);
             }
-            let entry: Requested = serde_json::from_str(&doc.doc).map_err(|error| unreadable(error.to_string()))?;
+            let entry: Requested = parse(doc)?;
             if !keep_category(&entry.category) {
                 continue;
             }
@@ -149,6 +150,40 @@ pub fn requested(
             break;
         }
         after = last;
+    }
+    Ok(out)
+}
+
+/// The documents of a kind from the last key back (the newest first, for
+/// kinds keyed by the event that made them) for which `keep` says yes:
+/// `limit` of them after skipping `skip`, reading no further.
+pub fn newest<T: DeserializeOwned>(
+    store: &mut dyn Store,
+    kind: &str,
+    skip: usize,
+    limit: usize,
+    mut keep: impl FnMut(&T) -> bool,
+) -> Result<Vec<T>, WebError> {
+    let mut kept = 0;
+    let mut out = Vec::new();
+    let mut before: Option<String> = None;
+    while out.len() < limit {
+        let page = store.docs_before(kind, before.as_deref(), SCAN_PAGE_DOCS)?;
+        let Some(oldest) = page.last() else { break };
+        before = Some(oldest.key.clone());
+        for doc in &page {
+            let value: T = parse(doc)?;
+            if !keep(&value) {
+                continue;
+            }
+            kept += 1;
+            if kept > skip {
+                out.push(value);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
     }
     Ok(out)
 }

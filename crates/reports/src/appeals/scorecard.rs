@@ -68,8 +68,8 @@ impl Tally {
 }
 
 /// The earliest and latest days a counter range may name.
-const FIRST_DAY: NaiveDate = day(1, 1, 1);
-const LAST_DAY: NaiveDate = day(9999, 12, 31);
+pub const FIRST_DAY: NaiveDate = day(1, 1, 1);
+pub const LAST_DAY: NaiveDate = day(9999, 12, 31);
 
 const fn day(year: i32, month: u32, day: u32) -> NaiveDate {
     match NaiveDate::from_ymd_opt(year, month, day) {

@@ -22,6 +22,7 @@ use casetrail_app::projector::{kind, metric, AccessEntry, AccountState, Alert, A
 use casetrail_domain::appeal::dispute::{DisputeState, DisputeStatus};
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_domain::registry::AgencyState;
+use casetrail_reports::appeals::{FIRST_DAY, LAST_DAY};
 use casetrail_types::Money;
 use chrono::NaiveDate;
 
@@ -46,8 +47,6 @@ pub(super) const TRANSLATED: &[&str] = &[
 const ROWS_MAX: usize = 200;
 /// Alerts a page shows.
 const ALERTS_PER_PAGE: usize = 50;
-/// Alert documents read per query while filling a page.
-const ALERTS_READ_PER_QUERY: usize = 1_000;
 /// Settled disputes shown below the open ones.
 const SETTLED_SHOWN: usize = 20;
 /// Access-log documents read at most per page (filters may skip many).
@@ -226,13 +225,10 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
             let agencies = docs::agencies(store)?;
             // How many of each kind are in scope: the alerts' counters.
             let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-            let (first, last) = (NaiveDate::from_ymd_opt(1, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
-            if let (Some(first), Some(last)) = (first, last) {
-                for (agency, name, count) in store.counter_sums(metric::ALERT_PREFIX, first, last)? {
-                    if let Some(alert_kind) = name.strip_prefix(metric::ALERT_PREFIX) {
-                        if count > 0 && in_scope(&principal, &agency, &agencies) {
-                            *kinds.entry(alert_kind.to_owned()).or_default() += count as usize;
-                        }
+            for (agency, name, count) in store.counter_sums(metric::ALERT_PREFIX, FIRST_DAY, LAST_DAY)? {
+                if let Some(alert_kind) = name.strip_prefix(metric::ALERT_PREFIX) {
+                    if count > 0 && in_scope(&principal, &agency, &agencies) {
+                        *kinds.entry(alert_kind.to_owned()).or_default() += count as usize;
                     }
                 }
             }
@@ -240,34 +236,12 @@ async fn alerts_page(State(state): State<AppState>, ctx: Ctx, Query(query): Quer
             let total = if chosen.is_empty() { kinds.values().sum() } else { kinds.get(&chosen).copied().unwrap_or(0) };
             let pages = total.div_ceil(ALERTS_PER_PAGE).max(1);
             let page = query.page.unwrap_or(1).clamp(1, pages);
-            // The page's alerts, newest first (documents are keyed by the
-            // raising event): read from the last until the page is full.
-            let skip = (page - 1) * ALERTS_PER_PAGE;
-            let mut matching = 0;
-            let mut alerts = Vec::new();
-            let mut before: Option<String> = None;
-            'read: loop {
-                let batch = store.docs_before(kind::ALERT, before.as_deref(), ALERTS_READ_PER_QUERY)?;
-                let Some(oldest) = batch.last() else { break };
-                before = Some(oldest.key.clone());
-                for doc in &batch {
-                    let alert: Alert = serde_json::from_str(&doc.doc).map_err(|error| {
-                        WebError::Internal(format!("projection alert/{} is unreadable: {error}", doc.key))
-                    })?;
-                    let shown = alert.agency.as_deref().is_some_and(|agency| in_scope(&principal, agency, &agencies))
-                        && (chosen.is_empty() || alert.alert == chosen);
-                    if !shown {
-                        continue;
-                    }
-                    matching += 1;
-                    if matching > skip {
-                        alerts.push(alert);
-                        if alerts.len() == ALERTS_PER_PAGE {
-                            break 'read;
-                        }
-                    }
-                }
-            }
+            // Documents are keyed by the raising event: the newest last.
+            let alerts =
+                docs::newest(store, kind::ALERT, (page - 1) * ALERTS_PER_PAGE, ALERTS_PER_PAGE, |alert: &Alert| {
+                    alert.agency.as_deref().is_some_and(|agency| in_scope(&principal, agency, &agencies))
+                        && (chosen.is_empty() || alert.alert == chosen)
+                })?;
             Ok((kinds, chosen, total, page, pages, alerts, agencies))
         })
         .await;
