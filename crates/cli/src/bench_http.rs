@@ -265,7 +265,9 @@ fn applicants(count: usize) -> Vec<String> {
 }
 
 /// wrk's script: every request a new appeal number, unique across threads
-/// and runs, from one of many applicants.
+/// and runs, from one of many applicants. Numbers are fixed-width, as
+/// e-Otinish's are (and the simulator's, `ЖТ-2026-00000123`): issued in
+/// order, they sort in order.
 fn lua_script(template: &str, bearer: &str, applicants: &[String]) -> String {
     let iins: Vec<String> = applicants.iter().map(|iin| format!("\"{iin}\"")).collect();
     format!(
@@ -282,7 +284,7 @@ local iins = {{{iins}}}
 local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {bearer}"}}
 function request()
   n = n + 1
-  local number = string.format("HB-%s-%d-%d", run, tid, n)
+  local number = string.format("HB-%s-%d-%09d", run, tid, n)
   local iin = iins[((n * 7919 + tid * 104729) % #iins) + 1]
   local body = template:gsub("__APPEAL__", number):gsub("__IIN__", iin)
   return wrk.format("POST", nil, headers, body)
