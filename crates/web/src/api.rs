@@ -413,9 +413,16 @@ pub async fn register(
         }
     }
     let Some(principal) = principal else { return Err(WebError::Unauthenticated) };
-    let number = match input.appeal {
-        Some(number) => number,
-        None => format!("W-{}-{}", state.today().format("%Y%m%d"), crate::auth::random_hex(5)?.to_uppercase()),
+    // A number the caller gives is the registration's idempotency key: a
+    // retry (a timeout, a lost answer) is answered `duplicate` with the
+    // first registration, not refused as a second one.
+    let (number, retry_key) = match input.appeal {
+        Some(number) => {
+            let key = Ident::parse(&format!("appeal.registered/{number}"))
+                .map_err(|e| WebError::BadRequest(format!("`appeal`: {e}")))?;
+            (number, Some(key))
+        }
+        None => (format!("W-{}-{}", state.today().format("%Y%m%d"), crate::auth::random_hex(5)?.to_uppercase()), None),
     };
     let iin = Iin::parse(input.applicant.iin.trim())
         .map_err(|error| WebError::BadRequest(format!("`applicant.iin`: {error}")))?;
@@ -435,7 +442,10 @@ pub async fn register(
         anonymous: None,
     });
     let source = format!("api:{}", principal.id);
-    let event = AppState::event(record)?;
+    let event = match retry_key {
+        Some(key) => AppState::event_with_id(key, record)?,
+        None => AppState::event(record)?,
+    };
     let (seq, result, appeal) = match state.append_event(&source, event.clone()).await? {
         // Just appended: the appeal is what the registration makes of it
         // (the same pure rule the projector applied), no read needed.

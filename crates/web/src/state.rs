@@ -97,6 +97,17 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// A record id made here: the instant in microseconds (14 hex digits, so
+/// that ids sort as they were made) and 8 random bytes (unique among
+/// requests of the same microsecond, and not guessable). The id is the
+/// record's idempotency key, and the ledger's index of keys is a B-tree:
+/// ids that grow are added at its right edge, a page written per commit,
+/// where random ones dirtied a page of the index per record.
+pub fn record_id(at: DateTime<Utc>) -> Result<String, WebError> {
+    let micros = u64::try_from(at.timestamp_micros()).map_err(WebError::internal)?;
+    Ok(format!("{micros:014x}-{}", crate::auth::random_hex(8)?))
+}
+
 /// The instant now: the web server is an edge and may read the clock.
 #[allow(clippy::disallowed_methods)]
 pub fn now() -> DateTime<Utc> {
@@ -254,12 +265,22 @@ impl AppState {
         self.append_event(source, Self::event(record)?).await
     }
 
-    /// The event for a record made here now: a fresh id, the current
-    /// instant in Kazakhstan's offset.
+    /// The event for a record made here now: a fresh id ([`record_id`]),
+    /// the current instant in Kazakhstan's offset.
     pub fn event(record: Record) -> Result<Event, WebError> {
         let current = now();
+        Self::event_at(current, Ident::parse(&record_id(current)?).map_err(WebError::internal)?, record)
+    }
+
+    /// The event for a record made here now under an id the caller chose:
+    /// a retry with the same id from the same source is the same record
+    /// (answered [`Outcome::Duplicate`]), not a second one.
+    pub fn event_with_id(id: Ident, record: Record) -> Result<Event, WebError> {
+        Self::event_at(now(), id, record)
+    }
+
+    fn event_at(current: DateTime<Utc>, id: Ident, record: Record) -> Result<Event, WebError> {
         let at = current.with_timezone(&casetrail_types::time::kz_offset_at(current));
-        let id = Ident::parse(&crate::auth::random_hex(12)?).map_err(WebError::internal)?;
         Event::new(Some(id), at, record).map_err(|error| WebError::BadRequest(error.to_string()))
     }
 
@@ -291,5 +312,27 @@ impl AppState {
                 Err(WebError::Internal(format!("the access log refused a record: {reason}")))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_ids_sort_in_the_order_they_were_made_and_never_repeat() {
+        let start = DateTime::parse_from_rfc3339("2026-12-05T01:30:00Z").unwrap().with_timezone(&Utc);
+        let later = [
+            start,
+            start + chrono::Duration::microseconds(1),
+            start + chrono::Duration::seconds(1),
+            start + chrono::Duration::days(40_000),
+        ];
+        let ids: Vec<String> = later.iter().map(|at| record_id(*at).unwrap()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids, "ids sort as their instants do");
+        assert!(ids.iter().all(|id| Ident::parse(id).is_ok()), "{ids:?}");
+        assert_ne!(record_id(start).unwrap(), record_id(start).unwrap(), "two requests in one microsecond");
     }
 }

@@ -176,3 +176,23 @@ fn a_bailiff_lists_only_its_regions_due_charges_with_the_payer_masked() {
     let recalls = server.get("/api/v1/bailiff/recalls", Some(&api_key("bailiff", true)));
     assert_eq!(json(&recalls), serde_json::json!([]), "nothing was referred, so nothing recalled");
 }
+
+#[test]
+fn a_retried_registration_is_the_first_one_and_a_number_taken_by_another_source_is_refused() {
+    let server = Server::start();
+    let connector = api_key("integration", true);
+    let appeal = serde_json::json!({"appeal": "ЖТ-2026-00777001", "agency": "akimat-a", "category": "roads",
+        "applicant": {"iin": iin(7)}});
+    let first = server.post_json("/api/v1/appeals", Some(&connector), &appeal);
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(json(&first)["result"], "appended");
+    // The answer was lost; the connector sends the same registration again.
+    let retry = server.post_json("/api/v1/appeals", Some(&connector), &appeal);
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(json(&retry)["result"], "duplicate");
+    assert_eq!(json(&retry)["seq"], json(&first)["seq"], "the first registration's event");
+    assert_eq!(json(&retry)["holder"], "akimat-a");
+    // Another caller cannot register the same number again.
+    let other = server.post_json("/api/v1/appeals", Some(&api_key("citizen", true)), &appeal);
+    assert_eq!(other.status, 400, "{}", other.body);
+}
