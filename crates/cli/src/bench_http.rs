@@ -42,6 +42,18 @@ pub struct WrkResult {
     pub socket_errors: u64,
     pub latency_p50: String,
     pub latency_p99: String,
+    /// CPU time of this process (both servers, the writer thread and its
+    /// checkpointer included) while wrk ran, in seconds: counted only when
+    /// a thread ran, so a busy neighbour on the host changes it less than
+    /// the rate.
+    pub server_cpu_seconds: f64,
+}
+
+impl WrkResult {
+    /// The server's CPU time per answered request, in microseconds.
+    pub fn cpu_micros_per_request(&self) -> f64 {
+        self.server_cpu_seconds * 1e6 / self.requests.max(1) as f64
+    }
 }
 
 /// Options of the HTTP benchmark.
@@ -75,6 +87,7 @@ fn median_run(runs: &[WrkResult]) -> WrkResult {
         socket_errors: 0,
         latency_p50: String::new(),
         latency_p99: String::new(),
+        server_cpu_seconds: 0.0,
     })
 }
 
@@ -150,6 +163,14 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
     println!(
         "casetrail registration: {:>10.0} requests/s  (p50 {}, p99 {})  [{what}]",
         casetrail_median.requests_per_sec, casetrail_median.latency_p50, casetrail_median.latency_p99
+    );
+    let bare_cpu: Vec<f64> = bare_runs.iter().map(WrkResult::cpu_micros_per_request).collect();
+    let casetrail_cpu: Vec<f64> = casetrail_runs.iter().map(WrkResult::cpu_micros_per_request).collect();
+    println!(
+        "server CPU per request: {:.0} µs bare, {:.0} µs casetrail (medians; {:.1} times the bare handler's work)",
+        median(&bare_cpu),
+        median(&casetrail_cpu),
+        median(&casetrail_cpu) / median(&bare_cpu).max(f64::MIN_POSITIVE)
     );
     let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
@@ -316,6 +337,7 @@ fn bare_router() -> Router {
 }
 
 fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> Result<WrkResult> {
+    let cpu_before = process_cpu_seconds()?;
     let output = Command::new(wrk)
         .arg(format!("-t{}", options.threads))
         .arg(format!("-c{}", options.connections))
@@ -330,7 +352,26 @@ fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> 
     if !output.status.success() {
         bail!("wrk failed ({}): {}{}", output.status, text, String::from_utf8_lossy(&output.stderr));
     }
-    parse_wrk(&text).with_context(|| format!("cannot read wrk's report:\n{text}"))
+    let mut result = parse_wrk(&text).with_context(|| format!("cannot read wrk's report:\n{text}"))?;
+    result.server_cpu_seconds = process_cpu_seconds()? - cpu_before;
+    Ok(result)
+}
+
+/// User and system CPU time of this process so far, in seconds.
+fn process_cpu_seconds() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("cannot read /proc/self/stat")?;
+    cpu_seconds_of_stat(&stat).context("cannot read the CPU times in /proc/self/stat")
+}
+
+/// `utime` + `stime` of a `/proc/<pid>/stat` line (fields 14 and 15, in
+/// clock ticks of 1/100 s: Linux reports USER_HZ, 100 on every platform).
+fn cpu_seconds_of_stat(stat: &str) -> Option<f64> {
+    // The command name (field 2) may hold spaces; fields after it follow ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 /// Reads the figures out of wrk's report.
@@ -342,6 +383,7 @@ pub fn parse_wrk(text: &str) -> Result<WrkResult> {
         socket_errors: 0,
         latency_p50: String::new(),
         latency_p99: String::new(),
+        server_cpu_seconds: 0.0,
     };
     let mut saw_rate = false;
     for line in text.lines().map(str::trim) {
@@ -402,6 +444,15 @@ Transfer/sec:     18.99MB
         assert_eq!(result.latency_p50, "198.00us");
         assert_eq!(result.latency_p99, "568.00us");
         assert!(parse_wrk("nothing here").is_err());
+    }
+
+    #[test]
+    fn reads_cpu_times_of_a_stat_line_whose_name_holds_spaces_and_parentheses() {
+        let stat = "4242 (casetrail (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566 0 0 20 0 9 0 100 0 0";
+        assert_eq!(cpu_seconds_of_stat(stat), Some(18.0));
+        assert_eq!(cpu_seconds_of_stat("4242 (cut) S 1"), None);
+        let own = process_cpu_seconds().unwrap();
+        assert!(own >= 0.0 && own.is_finite(), "{own}");
     }
 
     #[test]
