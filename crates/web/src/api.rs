@@ -190,7 +190,9 @@ pub struct ApplicantDto {
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
 pub struct RegisterAppealDto {
-    /// The appeal number; casetrail assigns one when absent.
+    /// The appeal number; casetrail assigns one when absent. A number given
+    /// is the registration's idempotency key: the same registration sent
+    /// again by the same caller is answered `duplicate` with the first.
     #[serde(default)]
     pub appeal: Option<String>,
     pub agency: String,
