@@ -34,7 +34,7 @@ use casetrail_web::auth::NewApiKey;
 use casetrail_web::WebConfig;
 
 /// What `wrk` reported for one target.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct WrkResult {
     pub requests: u64,
     pub requests_per_sec: f64,
@@ -80,15 +80,7 @@ fn median(values: &[f64]) -> f64 {
 fn median_run(runs: &[WrkResult]) -> WrkResult {
     let mut sorted = runs.to_vec();
     sorted.sort_by(|a, b| a.requests_per_sec.total_cmp(&b.requests_per_sec));
-    sorted.get(sorted.len() / 2).cloned().unwrap_or_else(|| WrkResult {
-        requests: 0,
-        requests_per_sec: 0.0,
-        non_2xx: 0,
-        socket_errors: 0,
-        latency_p50: String::new(),
-        latency_p99: String::new(),
-        server_cpu_seconds: 0.0,
-    })
+    sorted.get(sorted.len() / 2).cloned().unwrap_or_default()
 }
 
 pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
@@ -376,15 +368,7 @@ fn cpu_seconds_of_stat(stat: &str) -> Option<f64> {
 
 /// Reads the figures out of wrk's report.
 pub fn parse_wrk(text: &str) -> Result<WrkResult> {
-    let mut result = WrkResult {
-        requests: 0,
-        requests_per_sec: 0.0,
-        non_2xx: 0,
-        socket_errors: 0,
-        latency_p50: String::new(),
-        latency_p99: String::new(),
-        server_cpu_seconds: 0.0,
-    };
+    let mut result = WrkResult::default();
     let mut saw_rate = false;
     for line in text.lines().map(str::trim) {
         if let Some(rate) = line.strip_prefix("Requests/sec:") {

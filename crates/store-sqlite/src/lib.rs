@@ -375,16 +375,17 @@ impl Store for SqliteStore {
         // statistics it cannot tell a few days of every metric (the day
         // index) from every day of a few metrics (the metric index, whose
         // order also groups the sums).
-        let sql = if (to - from).num_days() <= SHORT_PERIOD_DAYS {
-            "SELECT agency, metric, SUM(value) FROM agency_day_counters INDEXED BY agency_day_counters_day
-             WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
-             GROUP BY metric, agency"
+        let index = if (to - from).num_days() <= SHORT_PERIOD_DAYS {
+            "agency_day_counters_day"
         } else {
-            "SELECT agency, metric, SUM(value) FROM agency_day_counters INDEXED BY agency_day_counters_metric
+            "agency_day_counters_metric"
+        };
+        let sql = format!(
+            "SELECT agency, metric, SUM(value) FROM agency_day_counters INDEXED BY {index}
              WHERE metric >= ?1 AND metric < ?2 AND day >= ?3 AND day <= ?4
              GROUP BY metric, agency"
-        };
-        let mut statement = self.connection.prepare_cached(sql).map_err(db("summing counters"))?;
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(db("summing counters"))?;
         let day = |day: NaiveDate| day.format("%Y-%m-%d").to_string();
         let rows = statement
             .query_map(params![prefix, prefix_end(prefix), day(from), day(to)], |row| {
