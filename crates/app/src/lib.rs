@@ -305,8 +305,25 @@ impl Ledger {
     /// Imports one batch in one transaction: every line is accepted,
     /// recognised as a duplicate, or quarantined with its reason.
     pub fn import_batch(&mut self, source: &str, batch: Vec<Incoming>) -> Result<ImportSummary, AppError> {
+        self.import_batch_with(source, batch, true)
+    }
+
+    /// [`Ledger::import_batch`] whose commit returns before it is on disk
+    /// ([`casetrail_ledger::Store::begin_unsynced`]): the caller must have
+    /// [`casetrail_ledger::CommitSync::sync`] return before it tells anyone
+    /// the batch was recorded.
+    pub fn import_batch_unsynced(&mut self, source: &str, batch: Vec<Incoming>) -> Result<ImportSummary, AppError> {
+        self.import_batch_with(source, batch, false)
+    }
+
+    fn import_batch_with(
+        &mut self,
+        source: &str,
+        batch: Vec<Incoming>,
+        synced: bool,
+    ) -> Result<ImportSummary, AppError> {
         let now = (self.clock)();
-        let mut tx = self.store.begin()?;
+        let mut tx = if synced { self.store.begin()? } else { self.store.begin_unsynced()? };
         let mut appender = Appender::open(tx.as_mut(), now)?;
         let keys: Vec<(String, Option<String>)> = batch
             .iter()

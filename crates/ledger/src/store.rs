@@ -132,6 +132,21 @@ pub trait Store: Send {
     /// Starts a write transaction. Writers are serialised: at most one
     /// transaction that appends is open at a time, so the tree stays linear.
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>>;
+    /// Starts a write transaction whose commit returns once it is visible,
+    /// before it is on disk: a group-commit writer that answers callers
+    /// only after [`CommitSync::sync`] overlaps the disk's flush with the
+    /// next transaction. Other transactions of the connection stay durable
+    /// at commit. A backend that cannot separate the two (PostgreSQL here)
+    /// begins an ordinary transaction, and [`Store::commit_sync`] is `None`.
+    fn begin_unsynced(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
+        self.begin()
+    }
+    /// What makes every commit of [`Store::begin_unsynced`] finished before
+    /// its call durable, from another thread. `None` when unsynced commits
+    /// are durable anyway.
+    fn commit_sync(&self) -> StoreResult<Option<Box<dyn CommitSync>>> {
+        Ok(None)
+    }
     /// Events with `seq > after`, in sequence order, at most `limit`.
     fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
     /// One event by sequence number.
@@ -178,6 +193,15 @@ pub trait Store: Send {
     fn is_closed(&self) -> bool {
         false
     }
+}
+
+/// Makes unsynced commits durable (see [`Store::begin_unsynced`]).
+pub trait CommitSync: Send {
+    /// Returns once every commit that finished before the call is on disk.
+    /// An error means they may not be: nothing may be acknowledged, and the
+    /// writer should stop (a failed flush can leave pages that were never
+    /// written marked clean).
+    fn sync(&mut self) -> StoreResult<()>;
 }
 
 /// A write transaction. Dropping it without `commit` rolls back.

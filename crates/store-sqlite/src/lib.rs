@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use casetrail_ledger::{
-    doc_codec, prefix_end, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry, QuarantineStatus,
-    Store, StoreError, StoreResult, StoredEvent, Tx,
+    doc_codec, prefix_end, CommitSync, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry,
+    QuarantineStatus, Store, StoreError, StoreResult, StoredEvent, Tx,
 };
 use casetrail_merkle::{Frontier, SignedTreeHead, TreeHead};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -69,6 +69,9 @@ const READER_PRAGMAS: &[(&str, &str)] = &[
 
 pub struct SqliteStore {
     connection: Connection,
+    /// `synchronous` as last set: `FULL`, or `NORMAL` while unsynced
+    /// transactions run ([`Store::begin_unsynced`]).
+    synchronous_full: bool,
     /// Only for a writer of a file; dropped after the connection, so that
     /// its connection is the last to close (and the one that cleans up).
     _checkpointer: Option<checkpoint::Checkpointer>,
@@ -96,7 +99,7 @@ impl SqliteStore {
         for (name, value) in READER_PRAGMAS {
             connection.pragma_update(None, name, value).map_err(db("setting a reader's pragmas"))?;
         }
-        Ok(Self { connection, _checkpointer: None })
+        Ok(Self { connection, synchronous_full: true, _checkpointer: None })
     }
 
     /// A private in-memory database (tests and benchmarks).
@@ -112,7 +115,7 @@ impl SqliteStore {
         for (name, value) in PRAGMAS {
             connection.pragma_update(None, name, value).map_err(db("setting pragmas"))?;
         }
-        let mut store = Self { connection, _checkpointer: None };
+        let mut store = Self { connection, synchronous_full: true, _checkpointer: None };
         store.migrate()?;
         Ok(store)
     }
@@ -214,6 +217,47 @@ impl StoredDoc {
     }
 }
 
+impl SqliteStore {
+    fn set_synchronous_full(&mut self, full: bool) -> StoreResult<()> {
+        if self.synchronous_full != full {
+            let mode = if full { "FULL" } else { "NORMAL" };
+            self.connection.pragma_update(None, "synchronous", mode).map_err(db("setting `synchronous`"))?;
+            self.synchronous_full = full;
+        }
+        Ok(())
+    }
+
+    fn begin_immediate(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
+        // IMMEDIATE takes the write lock now: appends are serialised.
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("starting a write transaction"))?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+}
+
+/// Syncs the WAL file, which holds every commit not yet copied into the
+/// database file (a checkpoint syncs what it copies; the WAL restarts from
+/// its beginning only after everything in it was copied and synced).
+struct WalSync {
+    wal: std::path::PathBuf,
+}
+
+impl CommitSync for WalSync {
+    fn sync(&mut self) -> StoreResult<()> {
+        // Opened each time: one open per group commit, and never a stale
+        // descriptor of a WAL file that was removed and made again.
+        match std::fs::File::open(&self.wal) {
+            Ok(file) => file.sync_data().map_err(|error| StoreError::database("syncing the WAL file", error)),
+            // No WAL: everything is in the database file, synced by the
+            // checkpoint that removed it.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(StoreError::database("opening the WAL file to sync it", error)),
+        }
+    }
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -227,12 +271,23 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
-        // IMMEDIATE takes the write lock now: appends are serialised.
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db("starting a write transaction"))?;
-        Ok(Box::new(SqliteTx { tx }))
+        self.set_synchronous_full(true)?;
+        self.begin_immediate()
+    }
+
+    fn begin_unsynced(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
+        // In WAL mode `NORMAL` writes the commit's frames without syncing
+        // them; a crash before the sync loses the commit whole (the frames'
+        // checksums chain), never corrupts the file.
+        self.set_synchronous_full(false)?;
+        self.begin_immediate()
+    }
+
+    fn commit_sync(&self) -> StoreResult<Option<Box<dyn CommitSync>>> {
+        match self.connection.path() {
+            Some(path) if !path.is_empty() => Ok(Some(Box::new(WalSync { wal: format!("{path}-wal").into() }))),
+            _ => Ok(None),
+        }
     }
 
     fn events_after(&mut self, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
@@ -555,11 +610,10 @@ impl Tx for SqliteTx<'_> {
                  ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc",
             )
             .map_err(db("writing projections"))?;
-        for doc in docs {
-            let stored = doc_codec::encode(&doc.doc)?;
+        doc_codec::encode_each(docs, |doc, stored| {
             statement.execute(params![doc.kind, doc.key, doc.agency, stored]).map_err(db("writing projections"))?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()> {
@@ -676,5 +730,36 @@ mod tests {
             .unwrap();
         assert!(stored.len() < JSON.len(), "a new document is stored compressed");
         assert_eq!(store.doc("appeal", "A-2").unwrap().unwrap().doc, JSON);
+    }
+
+    fn synchronous(store: &SqliteStore) -> i64 {
+        store.connection().query_row("PRAGMA synchronous", [], |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn an_unsynced_commit_is_visible_at_once_and_only_it_skips_the_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("unsynced.db");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let mut reader = SqliteStore::open_reader(&path).unwrap();
+        let doc = |key: &str| ProjectionDoc { kind: "appeal".into(), key: key.into(), agency: None, doc: JSON.into() };
+
+        let mut tx = store.begin_unsynced().unwrap();
+        tx.store_docs(&[doc("A-1")]).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(synchronous(&store), 1, "NORMAL while unsynced transactions run");
+        assert_eq!(reader.doc("appeal", "A-1").unwrap().unwrap().doc, JSON, "committed is visible");
+        let mut sync = store.commit_sync().unwrap().expect("a file database can flush later");
+        sync.sync().unwrap();
+
+        // Every other transaction is durable at its commit again.
+        let mut tx = store.begin().unwrap();
+        tx.store_docs(&[doc("A-2")]).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(synchronous(&store), 2, "FULL for an ordinary transaction");
+        assert_eq!(reader.doc("appeal", "A-2").unwrap().unwrap().doc, JSON);
+
+        // An in-memory database has nothing to flush.
+        assert!(SqliteStore::in_memory().unwrap().commit_sync().unwrap().is_none());
     }
 }

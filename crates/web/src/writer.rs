@@ -10,13 +10,21 @@
 //!
 //! Records from different sources go into different transactions (the
 //! idempotency key is per source); order within a source is kept.
+//!
+//! Where the store can separate a commit from its flush (SQLite's WAL), the
+//! flush runs on a second thread ([`CommitSync`]): the writer commits a
+//! batch, hands its answers to the sync thread and starts on the next batch
+//! while the disk flushes; the sync thread answers the callers once their
+//! commit is on disk. A flush that fails answers nobody as recorded and
+//! stops the writer: after a failed `fsync` the file's state is unknown.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use casetrail_app::{Incoming, Ledger};
 use casetrail_exchange::{Event, RawLine, Record};
+use casetrail_ledger::CommitSync;
 use tokio::sync::{mpsc, oneshot};
 
 /// What became of one record.
@@ -67,10 +75,29 @@ impl Writer {
     /// Starts the writer thread on a shared ledger (readers may keep using
     /// the same mutex). `max_batch` bounds the records per transaction.
     pub fn spawn(ledger: Arc<Mutex<Ledger>>, max_batch: usize) -> std::io::Result<Writer> {
+        let sync = match ledger.lock() {
+            Ok(mut ledger) => ledger.store().commit_sync().map_err(std::io::Error::other)?,
+            Err(_) => return Err(std::io::Error::other("the ledger lock is poisoned")),
+        };
+        Self::spawn_with(ledger, max_batch, sync)
+    }
+
+    /// [`Writer::spawn`] with the flush given (`None`: every commit is
+    /// durable when it returns).
+    fn spawn_with(
+        ledger: Arc<Mutex<Ledger>>,
+        max_batch: usize,
+        sync: Option<Box<dyn CommitSync>>,
+    ) -> std::io::Result<Writer> {
         let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
         let max_batch = max_batch.max(1);
         let registry_changes = Arc::new(AtomicU64::new(0));
         let changed = registry_changes.clone();
+        let stopped: Arc<OnceLock<String>> = Arc::default();
+        let flusher = match sync {
+            Some(sync) => Some(Flusher::spawn(sync, stopped.clone())?),
+            None => None,
+        };
         std::thread::Builder::new().name("casetrail-writer".into()).spawn(move || {
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
@@ -80,7 +107,13 @@ impl Writer {
                         Err(_) => break,
                     }
                 }
-                commit(&ledger, batch, &changed);
+                if let Some(reason) = stopped.get() {
+                    for job in batch {
+                        let _ = job.reply.send(Err(WriteError(reason.clone())));
+                    }
+                    continue;
+                }
+                commit(&ledger, batch, &changed, flusher.as_ref());
             }
         })?;
         Ok(Writer { jobs, registry_changes })
@@ -136,7 +169,45 @@ fn changes_registry(incoming: &Incoming) -> bool {
     )
 }
 
-fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, registry_changes: &AtomicU64) {
+/// Answers waiting for their commit to reach the disk.
+type Answers = Vec<(oneshot::Sender<Result<Outcome, WriteError>>, Result<Outcome, WriteError>)>;
+
+/// The thread that flushes unsynced commits and then answers their callers.
+struct Flusher {
+    committed: std::sync::mpsc::Sender<Answers>,
+}
+
+impl Flusher {
+    fn spawn(mut sync: Box<dyn CommitSync>, stopped: Arc<OnceLock<String>>) -> std::io::Result<Flusher> {
+        let (committed, flushes) = std::sync::mpsc::channel::<Answers>();
+        std::thread::Builder::new().name("casetrail-flush".into()).spawn(move || {
+            while let Ok(first) = flushes.recv() {
+                // Every commit handed over so far shares this flush.
+                let mut waiting = vec![first];
+                waiting.extend(flushes.try_iter());
+                let flushed = match stopped.get() {
+                    Some(reason) => Err(reason.clone()),
+                    None => sync.sync().map_err(|error| {
+                        let reason = format!(
+                            "the ledger could not make its writes durable ({error}); nothing more is accepted \
+                             until casetrail is restarted"
+                        );
+                        stopped.get_or_init(|| reason).clone()
+                    }),
+                };
+                for (reply, answer) in waiting.into_iter().flatten() {
+                    let _ = reply.send(match &flushed {
+                        Ok(()) => answer,
+                        Err(reason) => Err(WriteError(reason.clone())),
+                    });
+                }
+            }
+        })?;
+        Ok(Flusher { committed })
+    }
+}
+
+fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, registry_changes: &AtomicU64, flusher: Option<&Flusher>) {
     // One transaction per source, in order of first appearance.
     while !jobs.is_empty() {
         let source = jobs[0].source.clone();
@@ -152,13 +223,25 @@ fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, registry_changes: &AtomicU
             keys.push(job.key);
             replies.push(job.reply);
         }
-        let answers = commit_source(ledger, &source, incoming, &keys);
+        let answers = commit_source(ledger, &source, incoming, &keys, flusher.is_none());
         // Before anyone hears of the commit: a cache read before it is stale.
         if changes > 0 {
             registry_changes.fetch_add(changes, Ordering::Release);
         }
-        for (reply, answer) in replies.into_iter().zip(answers) {
-            let _ = reply.send(answer);
+        let answers: Answers = replies.into_iter().zip(answers).collect();
+        match flusher {
+            Some(flusher) => {
+                if let Err(unsent) = flusher.committed.send(answers) {
+                    for (reply, _) in unsent.0 {
+                        let _ = reply.send(Err(WriteError("the ledger's flush thread has stopped".into())));
+                    }
+                }
+            }
+            None => {
+                for (reply, answer) in answers {
+                    let _ = reply.send(answer);
+                }
+            }
         }
     }
 }
@@ -168,6 +251,7 @@ fn commit_source(
     source: &str,
     incoming: Vec<Incoming>,
     keys: &[Result<String, String>],
+    synced: bool,
 ) -> Vec<Result<Outcome, WriteError>> {
     let fail = |message: String| keys.iter().map(|_| Err(WriteError(message.clone()))).collect();
     let n = incoming.len();
@@ -176,7 +260,9 @@ fn commit_source(
         Ok(state) => state.size(),
         Err(error) => return fail(error.to_string()),
     };
-    let summary = match ledger.import_batch(source, incoming) {
+    let imported =
+        if synced { ledger.import_batch(source, incoming) } else { ledger.import_batch_unsynced(source, incoming) };
+    let summary = match imported {
         Ok(summary) => summary,
         Err(error) => return fail(error.to_string()),
     };
@@ -263,6 +349,56 @@ mod tests {
         // means requests shared commits.
         let heads = ledger.store().tree_heads().unwrap().len();
         assert!(heads < 150, "{heads} transactions for 201 records: no group commit");
+    }
+
+    /// A flush the test holds back, then lets pass or fail.
+    struct HeldFlush {
+        release: std::sync::mpsc::Receiver<Result<(), String>>,
+        flushes: Arc<AtomicU64>,
+    }
+
+    impl CommitSync for HeldFlush {
+        fn sync(&mut self) -> casetrail_ledger::StoreResult<()> {
+            let verdict = self.release.recv().unwrap_or(Ok(()));
+            self.flushes.fetch_add(1, Ordering::SeqCst);
+            verdict.map_err(|message| casetrail_ledger::StoreError::database("syncing the WAL file", message))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nobody_hears_of_a_commit_before_its_flush_and_a_failed_flush_stops_the_writer() {
+        let (shared, _dir) = ledger();
+        let (release, held) = std::sync::mpsc::channel();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let flush = HeldFlush { release: held, flushes: flushes.clone() };
+        let writer = Writer::spawn_with(shared.clone(), 64, Some(Box::new(flush))).unwrap();
+
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.append("api", AGENCY.as_bytes().to_vec()).await }
+        });
+        // Committed (readers see it) but not flushed: no answer yet.
+        let visible = async {
+            while shared.lock().unwrap().store().ledger_state().unwrap().size() < 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), visible).await.expect("the commit happened");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!first.is_finished(), "answered before the flush");
+        release.send(Ok(())).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), Outcome::Appended { seq: 1 });
+        assert_eq!(flushes.load(Ordering::SeqCst), 1);
+
+        // The disk refuses the next flush: the caller is not told its record
+        // is kept, and the writer takes nothing more.
+        release.send(Err("EIO".into())).unwrap();
+        let refused = writer.append("api", appeal("A-1")).await.unwrap_err();
+        assert!(refused.0.contains("could not make its writes durable") && refused.0.contains("EIO"), "{refused}");
+        let size = shared.lock().unwrap().store().ledger_state().unwrap().size();
+        let later = writer.append("api", appeal("A-2")).await.unwrap_err();
+        assert!(later.0.contains("restarted"), "{later}");
+        assert_eq!(shared.lock().unwrap().store().ledger_state().unwrap().size(), size, "nothing appended after");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
