@@ -187,6 +187,17 @@ pub trait Store: Send {
     fn reader(&self) -> StoreResult<Option<Box<dyn Store>>> {
         Ok(None)
     }
+    /// Bounds this connection's own page cache to about `bytes` (SQLite's
+    /// `cache_size`; PostgreSQL's cache is the server's, and this does
+    /// nothing). An import keeps its large batch's pages in a large cache;
+    /// a server's writer commits small batches and needs only the pages it
+    /// reads again. Below 1 GiB of file, SQLite also walks its whole cache
+    /// at most commits (a page split renumbers pages through the page past
+    /// 1 GiB), so a cache larger than the work costs every commit.
+    fn limit_page_cache(&mut self, bytes: u64) -> StoreResult<()> {
+        let _ = bytes;
+        Ok(())
+    }
     /// Whether the connection is gone for good (the server restarted, the
     /// session was ended): it answers nothing more, and a reader should be
     /// replaced by a new one from [`Store::reader`].

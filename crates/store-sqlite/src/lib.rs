@@ -270,6 +270,12 @@ impl Store for SqliteStore {
         }
     }
 
+    fn limit_page_cache(&mut self, bytes: u64) -> StoreResult<()> {
+        // A negative `cache_size` is KiB.
+        let kib = i64::try_from((bytes / 1024).max(1)).unwrap_or(i64::MAX);
+        self.connection.pragma_update(None, "cache_size", -kib).map_err(db("setting `cache_size`"))
+    }
+
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {
         self.set_synchronous_full(true)?;
         self.begin_immediate()
@@ -758,6 +764,10 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(synchronous(&store), 2, "FULL for an ordinary transaction");
         assert_eq!(reader.doc("appeal", "A-2").unwrap().unwrap().doc, JSON);
+
+        store.limit_page_cache(64 << 20).unwrap();
+        let cache: i64 = store.connection().query_row("PRAGMA cache_size", [], |row| row.get(0)).unwrap();
+        assert_eq!(cache, -65536, "64 MiB, in KiB");
 
         // An in-memory database has nothing to flush.
         assert!(SqliteStore::in_memory().unwrap().commit_sync().unwrap().is_none());

@@ -51,6 +51,9 @@ pub struct WebConfig {
     pub login_failures_max: u32,
     /// Records per group commit of the HTTP write path.
     pub write_batch_max: usize,
+    /// The writer connection's page cache, in MiB (SQLite). Its commits
+    /// are small, unlike an import's; see [`casetrail_ledger::Store::limit_page_cache`].
+    pub writer_page_cache_mib: u64,
     /// Read-only connections opened beside the writer's (reads never wait
     /// for a commit); 0 reads under the ledger's lock, as before them.
     pub read_connections: usize,
@@ -67,6 +70,7 @@ impl Default for WebConfig {
             today: None,
             login_failures_max: 5,
             write_batch_max: 1024,
+            writer_page_cache_mib: 64,
             read_connections: 4,
             webhook_secrets: None,
         }

@@ -133,6 +133,7 @@ impl AppState {
                 .join()
                 .map_err(|_| std::io::Error::other("opening the read connections panicked"))?
         })?;
+        ledger.store().limit_page_cache(config.writer_page_cache_mib << 20).map_err(std::io::Error::other)?;
         let ledger = Arc::new(Mutex::new(ledger));
         let writer = Writer::spawn(ledger.clone(), config.write_batch_max)?;
         let limiter = LoginLimiter::new(config.login_failures_max);
