@@ -172,7 +172,7 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
     );
     println!("events appended:        {appended} for {created} answered registrations");
     println!(
-        "group commits:          {commits} (fsync each), {:.1} records per commit on average",
+        "group commits:          {commits} (each on disk before its callers hear of it), {:.1} records per commit on average",
         appended as f64 / commits.max(1) as f64
     );
 
