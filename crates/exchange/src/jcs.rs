@@ -45,7 +45,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
 fn write_object(out: &mut Vec<u8>, members: &Map<String, Value>) {
     let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
     // RFC 8785 §3.2.3: sort by UTF-16 code units, not by UTF-8 bytes.
-    sorted.sort_by(|(left, _), (right, _)| left.encode_utf16().cmp(right.encode_utf16()));
+    sorted.sort_by(|(left, _), (right, _)| utf16_order(left, right));
     out.push(b'{');
     for (position, (name, item)) in sorted.into_iter().enumerate() {
         if position > 0 {
@@ -60,35 +60,58 @@ fn write_object(out: &mut Vec<u8>, members: &Map<String, Value>) {
 
 fn write_number(out: &mut Vec<u8>, number: &Number) {
     if let Some(integer) = number.as_i64() {
-        out.extend_from_slice(integer.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
     } else if let Some(integer) = number.as_u64() {
-        out.extend_from_slice(integer.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
     } else if let Some(float) = number.as_f64() {
         let mut buffer = ryu_js::Buffer::new();
         out.extend_from_slice(buffer.format(float).as_bytes());
     }
 }
 
-fn write_string(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
-    for character in text.chars() {
-        match character {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{08}' => out.extend_from_slice(b"\\b"),
-            '\u{0C}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            control if (control as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", control as u32).as_bytes());
-            }
-            other => {
-                let mut buffer = [0u8; 4];
-                out.extend_from_slice(other.encode_utf8(&mut buffer).as_bytes());
-            }
-        }
+/// The order of two member names by their UTF-16 code units. UTF-8 bytes
+/// sort as code points do, which is the same order unless a name holds a
+/// character past U+FFFF (a surrogate pair sorts below U+E000..U+FFFF in
+/// UTF-16): only then are the names compared as UTF-16.
+fn utf16_order(left: &str, right: &str) -> std::cmp::Ordering {
+    let beyond_bmp = |text: &str| text.bytes().any(|byte| byte >= 0xF0);
+    if beyond_bmp(left) || beyond_bmp(right) {
+        left.encode_utf16().cmp(right.encode_utf16())
+    } else {
+        left.as_bytes().cmp(right.as_bytes())
     }
+}
+
+/// Appends `text` as a canonical JSON string (quoted and escaped).
+pub fn write_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    // Copy each run of bytes that need no escape in one piece: only `"`,
+    // `\` and the controls below U+0020 are escaped (every byte of a
+    // multi-byte UTF-8 character is >= 0x80 and is copied as it is).
+    let mut start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            control if control < 0x20 => {
+                out.extend_from_slice(&bytes[start..index]);
+                out.extend_from_slice(format!("\\u{control:04x}").as_bytes());
+                start = index + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..index]);
+        out.extend_from_slice(escape);
+        start = index + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
@@ -134,6 +157,19 @@ mod tests {
     fn escapes_like_ecmascript() {
         check(r#"["\u0001\u001f\n\t\"\\/€"]"#, "[\"\\u0001\\u001f\\n\\t\\\"\\\\/€\"]");
         check(r#"["\u2028"]"#, "[\"\u{2028}\"]");
+    }
+
+    #[test]
+    fn escapes_between_plain_runs_and_multibyte_characters() {
+        check(r#"["Әкімдік \"A\"\n\u0000жол\\"]"#, "[\"Әкімдік \\\"A\\\"\\n\\u0000жол\\\\\"]");
+        check(r#"["\u001f", "", "\"\"", "plain"]"#, "[\"\\u001f\",\"\",\"\\\"\\\"\",\"plain\"]");
+    }
+
+    #[test]
+    fn names_past_the_basic_plane_sort_as_utf16() {
+        // U+1F600 is a surrogate pair (0xD83D ...), below U+FB33 in UTF-16
+        // though above it as a code point; ASCII names sort as bytes.
+        check(r#"{"\ufb33":1,"\ud83d\ude00":2,"b":3,"a":4}"#, "{\"a\":4,\"b\":3,\"\u{1F600}\":2,\"\u{FB33}\":1}");
     }
 
     #[test]

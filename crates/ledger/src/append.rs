@@ -19,19 +19,17 @@ pub fn entry_bytes(
     schema_version: u16,
     record: &[u8],
 ) -> Vec<u8> {
-    use casetrail_exchange::jcs::canonical_bytes;
-    use serde_json::Value;
-    let text = |value: &str| canonical_bytes(&Value::String(value.to_owned()));
+    use casetrail_exchange::jcs::write_string;
     // Members in RFC 8785 order (UTF-16 code units).
     let mut out = Vec::with_capacity(record.len() + 160);
     out.extend_from_slice(b"{\"key\":");
-    out.extend_from_slice(&text(idempotency_key));
+    write_string(&mut out, idempotency_key);
     out.extend_from_slice(b",\"record\":");
     out.extend_from_slice(record);
     out.extend_from_slice(b",\"recorded_at\":");
-    out.extend_from_slice(&text(&recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)));
+    write_string(&mut out, &recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     out.extend_from_slice(format!(",\"schema_version\":{schema_version},\"seq\":{seq},\"source\":").as_bytes());
-    out.extend_from_slice(&text(source));
+    write_string(&mut out, source);
     out.push(b'}');
     out
 }

@@ -13,9 +13,9 @@
 //!
 //! Where the store can separate a commit from its flush (SQLite's WAL), the
 //! flush runs on a second thread ([`CommitSync`]): the writer commits a
-//! batch, hands its answers to the sync thread and starts on the next batch
-//! while the disk flushes; the sync thread answers the callers once their
-//! commit is on disk. A flush that fails answers nobody as recorded and
+//! batch, hands its answers to the flush thread and starts on the next
+//! batch while the disk flushes; the flush thread answers the callers once
+//! their commit is on disk. A flush that fails answers nobody as recorded and
 //! stops the writer: after a failed `fsync` the file's state is unknown.
 
 use std::collections::HashSet;
