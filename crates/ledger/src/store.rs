@@ -198,6 +198,14 @@ pub trait Store: Send {
         let _ = bytes;
         Ok(())
     }
+    /// Connects again when the connection is gone for good
+    /// ([`Store::is_closed`]) and the store knows where it connected: true
+    /// when it did. The server's writer calls it before each batch, so that
+    /// a restarted database server costs the batch that found out, not
+    /// every write until casetrail is restarted.
+    fn reconnect(&mut self) -> StoreResult<bool> {
+        Ok(false)
+    }
     /// Whether the connection is gone for good (the server restarted, the
     /// session was ended): it answers nothing more, and a reader should be
     /// replaced by a new one from [`Store::reader`].

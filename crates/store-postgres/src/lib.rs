@@ -81,9 +81,12 @@ const EVENT_TYPES: &[Type] = &[
 /// A casetrail ledger in a PostgreSQL database.
 pub struct PgStore {
     client: Client,
-    /// Where it connected, to open readers beside it (`None` for a store
-    /// made from a bare client).
+    /// Where it connected, to open readers beside it and to connect again
+    /// (`None` for a store made from a bare client).
     url: Option<String>,
+    /// A session that only reads ([`PgStore::connect_reader`]); so is the
+    /// one it connects again.
+    read_only: bool,
 }
 
 fn db(action: &'static str) -> impl Fn(postgres::Error) -> StoreError {
@@ -124,7 +127,7 @@ impl PgStore {
 
     /// Wraps a connected client and migrates the database.
     pub fn from_client(client: Client) -> StoreResult<Self> {
-        let mut store = Self { client, url: None };
+        let mut store = Self { client, url: None, read_only: false };
         store.migrate()?;
         Ok(store)
     }
@@ -132,13 +135,7 @@ impl PgStore {
     /// A session that only reads, beside the writer's (no migration: the
     /// writer's connection did it).
     pub fn connect_reader(url: &str) -> StoreResult<Self> {
-        let mut client = Client::connect(url, NoTls).map_err(db("connecting a PostgreSQL reader"))?;
-        client
-            .batch_execute(&format!(
-                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET application_name = '{READER_APPLICATION_NAME}'"
-            ))
-            .map_err(db("making a PostgreSQL reader read-only"))?;
-        Ok(Self { client, url: Some(url.to_owned()) })
+        Ok(Self { client: reader_client(url)?, url: Some(url.to_owned()), read_only: true })
     }
 
     /// The raw client, for tests that play an attacker with the database.
@@ -278,6 +275,16 @@ fn read_events_after(client: &mut impl GenericClient, after: u64, limit: usize) 
     rows.iter().map(event_from_row).collect()
 }
 
+fn reader_client(url: &str) -> StoreResult<Client> {
+    let mut client = Client::connect(url, NoTls).map_err(db("connecting a PostgreSQL reader"))?;
+    client
+        .batch_execute(&format!(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET application_name = '{READER_APPLICATION_NAME}'"
+        ))
+        .map_err(db("making a PostgreSQL reader read-only"))?;
+    Ok(client)
+}
+
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -292,6 +299,17 @@ impl Store for PgStore {
 
     fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    fn reconnect(&mut self) -> StoreResult<bool> {
+        let Some(url) = self.url.as_deref().filter(|_| self.client.is_closed()) else { return Ok(false) };
+        // The schema is there already: the first connection migrated it.
+        self.client = if self.read_only {
+            reader_client(url)?
+        } else {
+            Client::connect(url, NoTls).map_err(db("connecting to PostgreSQL again"))?
+        };
+        Ok(true)
     }
 
     fn begin(&mut self) -> StoreResult<Box<dyn Tx + '_>> {

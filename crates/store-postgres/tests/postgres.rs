@@ -531,3 +531,24 @@ fn documents_are_stored_compressed_and_plain_ones_from_before_still_read() {
         .unwrap();
     assert_eq!(store.doc("appeal", "A-0").unwrap().unwrap().doc, json);
 }
+
+#[test]
+fn a_store_whose_server_ended_its_session_connects_again_and_writes() {
+    let (_, database) = fresh_database();
+    let mut writer = PgStore::connect(database.url()).unwrap();
+    let mut reader = PgStore::connect_reader(database.url()).unwrap();
+    assert!(!writer.reconnect().unwrap(), "a live connection is kept");
+    for store in [&mut writer, &mut reader] {
+        let pid: i32 = store.client().query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        database.client().execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+        // The first statement after a restart finds the session gone.
+        assert!(store.ledger_state().is_err());
+        assert!(store.is_closed());
+        assert!(store.reconnect().unwrap(), "connected again");
+    }
+    let mut frontier = Frontier::default();
+    append(&mut writer, &events(1, 3, &mut frontier), &frontier);
+    assert_eq!(reader.ledger_state().unwrap().size(), 3, "the reader reads again");
+    let refused = reader.client().batch_execute("CREATE TABLE intruder (x int)").unwrap_err();
+    assert!(refused.to_string().contains("read-only") || format!("{refused:?}").contains("read-only"), "{refused:?}");
+}

@@ -92,6 +92,9 @@ pub fn serve(ledger: Ledger, listen: &str, config: WebConfig) -> anyhow::Result<
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
+    if let Some(reason) = state.writer.stopped() {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, reason.to_owned()).into_response();
+    }
     match state.read(|store| Ok(store.ledger_state()?.size())).await {
         Ok(_) => "ready".into_response(),
         Err(error) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),

@@ -255,6 +255,7 @@ impl AppState {
         let ledger = self.ledger.clone();
         tokio::task::spawn_blocking(move || {
             let mut ledger = ledger.lock().map_err(|_| WebError::internal("the ledger lock is poisoned"))?;
+            ledger.store().reconnect()?;
             work(&mut ledger)
         })
         .await

@@ -69,6 +69,8 @@ pub struct Writer {
     /// Records this writer committed that change who is who (agencies,
     /// accounts, API keys): caches of them compare it to know they are stale.
     registry_changes: Arc<AtomicU64>,
+    /// Why the writer takes nothing more (a flush failed), once it does not.
+    stopped: Arc<OnceLock<String>>,
 }
 
 impl Writer {
@@ -98,6 +100,7 @@ impl Writer {
             Some(sync) => Some(Flusher::spawn(sync, stopped.clone())?),
             None => None,
         };
+        let stopped_reason = stopped.clone();
         std::thread::Builder::new().name("casetrail-writer".into()).spawn(move || {
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
@@ -116,7 +119,13 @@ impl Writer {
                 commit(&ledger, batch, &changed, flusher.as_ref());
             }
         })?;
-        Ok(Writer { jobs, registry_changes })
+        Ok(Writer { jobs, registry_changes, stopped: stopped_reason })
+    }
+
+    /// Why the writer stopped taking records, if it did (`/readyz` says so:
+    /// a server that cannot make writes durable is not ready).
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.get().map(String::as_str)
     }
 
     /// How many records changing agencies, accounts or API keys this writer
@@ -256,6 +265,11 @@ fn commit_source(
     let fail = |message: String| keys.iter().map(|_| Err(WriteError(message.clone()))).collect();
     let n = incoming.len();
     let Ok(mut ledger) = ledger.lock() else { return fail("the ledger lock is poisoned".into()) };
+    // A database server that restarted closed the connection: the batch
+    // that found out failed; this one connects again.
+    if let Err(error) = ledger.store().reconnect() {
+        return fail(error.to_string());
+    }
     let size_before = match ledger.store().ledger_state() {
         Ok(state) => state.size(),
         Err(error) => return fail(error.to_string()),
@@ -398,6 +412,7 @@ mod tests {
         let size = shared.lock().unwrap().store().ledger_state().unwrap().size();
         let later = writer.append("api", appeal("A-2")).await.unwrap_err();
         assert!(later.0.contains("restarted"), "{later}");
+        assert!(writer.stopped().is_some_and(|reason| reason.contains("EIO")), "readiness can tell");
         assert_eq!(shared.lock().unwrap().store().ledger_state().unwrap().size(), size, "nothing appended after");
     }
 
