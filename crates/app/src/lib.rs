@@ -143,7 +143,7 @@ impl Incoming {
 }
 
 /// A projection a database from before it gets when first opened, built
-/// from the documents it derives from (appeals, alerts).
+/// from the documents it derives from (appeals, alerts, charges).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Upgrade {
     /// The scorecard's tallies (`projector::tallies`).
@@ -154,10 +154,13 @@ pub enum Upgrade {
     RequestList,
     /// The alerts' counters by kind (`projector::alert_counts`).
     AlertCounts,
+    /// The bailiffs' recall lists (`projector::recalls`).
+    RecallLists,
 }
 
 impl Upgrade {
-    pub const ALL: [Upgrade; 4] = [Upgrade::Tallies, Upgrade::Queues, Upgrade::RequestList, Upgrade::AlertCounts];
+    pub const ALL: [Upgrade; 5] =
+        [Upgrade::Tallies, Upgrade::Queues, Upgrade::RequestList, Upgrade::AlertCounts, Upgrade::RecallLists];
 
     /// Builds it unless the database has it; answers the documents read.
     fn ensure(self, tx: &mut dyn Tx, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectError> {
@@ -166,6 +169,7 @@ impl Upgrade {
             Upgrade::Queues => projector::queue::ensure(tx, progress),
             Upgrade::RequestList => projector::requested::ensure(tx, progress),
             Upgrade::AlertCounts => projector::alert_counts::ensure(tx, progress),
+            Upgrade::RecallLists => projector::recalls::ensure(tx, progress),
         }
     }
 
@@ -176,6 +180,7 @@ impl Upgrade {
             Upgrade::Queues => projector::queue::INDEX.mark(tx),
             Upgrade::RequestList => projector::requested::INDEX.mark(tx),
             Upgrade::AlertCounts => projector::alert_counts::mark(tx),
+            Upgrade::RecallLists => projector::recalls::mark_complete(tx),
         }
     }
 
@@ -186,6 +191,7 @@ impl Upgrade {
             Upgrade::Queues => "the officers' queues",
             Upgrade::RequestList => "the Open311 request list",
             Upgrade::AlertCounts => "the alerts' counters",
+            Upgrade::RecallLists => "the bailiffs' recall lists",
         }
     }
 }

@@ -846,40 +846,18 @@ pub async fn recalls(state: &AppState, principal: Option<&Principal>) -> Result<
     let Some(bailiff) = principal.and_then(|p| p.agency.clone()) else {
         return Err(WebError::Forbidden("this account has no agency".into()));
     };
-    let mine = bailiff.clone();
-    let charges = state
-        .read(move |store| {
-            docs::scan::<ChargeState>(store, kind::CHARGE, |charge| {
-                charge.referrals.iter().any(|r| r.bailiff == mine && r.recalled_at.is_some())
-            })
+    let recalled = state.read(move |store| docs::recalls(store, &bailiff, LIST_ROWS_MAX)).await?;
+    Ok(recalled
+        .into_iter()
+        .map(|entry| RecallDto {
+            referred_on: casetrail_types::time::local_date(entry.referred_at),
+            recalled_on: casetrail_types::time::local_date(entry.recalled_at),
+            why: enum_text(&entry.why),
+            uin: entry.uin,
+            case: entry.case,
+            document: entry.document,
         })
-        .await?;
-    let mut out = Vec::new();
-    for charge in &charges {
-        for referral in charge.referrals.iter().filter(|r| r.bailiff == bailiff) {
-            let Some(recalled) = referral.recalled_at else { continue };
-            let why = if charge.cancelled_at.is_some_and(|at| at <= recalled) {
-                "cancelled"
-            } else if charge.covered_at(recalled) {
-                "paid"
-            } else {
-                "other"
-            };
-            out.push((
-                recalled,
-                RecallDto {
-                    uin: charge.uin.clone(),
-                    case: charge.case.clone(),
-                    document: referral.document.clone(),
-                    referred_on: casetrail_types::time::local_date(referral.at),
-                    recalled_on: casetrail_types::time::local_date(recalled),
-                    why: why.to_owned(),
-                },
-            ));
-        }
-    }
-    out.sort_by(|a, b| (b.0, &a.1.uin).cmp(&(a.0, &b.1.uin)));
-    Ok(out.into_iter().take(LIST_ROWS_MAX).map(|(_, recall)| recall).collect())
+        .collect())
 }
 
 /// Checks that the principal may refer this charge: a bailiff, and the

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use casetrail_app::projector::kind;
 use casetrail_app::projector::queue::{queue_prefix, Held};
+use casetrail_app::projector::recalls::{bailiff_prefix, Recalled};
 use casetrail_app::projector::requested::{instant_of, requested_instant, Requested};
 use casetrail_domain::appeal::AppealState;
 use casetrail_domain::registry::AgencyState;
@@ -99,6 +100,31 @@ pub fn queue(store: &mut dyn Store, holder: &str, limit: usize) -> Result<Vec<Ap
         }
     }
     Ok(appeals)
+}
+
+/// The referrals recalled from `bailiff`, newest recall first (then by
+/// UIN), at most `limit`: its entries of the recall index only.
+pub fn recalls(store: &mut dyn Store, bailiff: &str, limit: usize) -> Result<Vec<Recalled>, WebError> {
+    let prefix = bailiff_prefix(bailiff);
+    let mut recalled = Vec::new();
+    let mut after = prefix.clone();
+    while recalled.len() < limit {
+        let page = store.docs(kind::RECALLED, &after, SCAN_PAGE_DOCS.min(limit - recalled.len()))?;
+        let full = page.len() == SCAN_PAGE_DOCS.min(limit - recalled.len());
+        for doc in page {
+            if !doc.key.starts_with(&prefix) {
+                return Ok(recalled);
+            }
+            recalled.push(serde_json::from_str(&doc.doc).map_err(|error| {
+                WebError::Internal(format!("projection {}/{} is unreadable: {error}", kind::RECALLED, doc.key))
+            })?);
+            after = doc.key;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(recalled)
 }
 
 pub fn appeal(store: &mut dyn Store, number: &str) -> Result<Option<AppealState>, WebError> {

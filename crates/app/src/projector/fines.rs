@@ -121,7 +121,7 @@ impl Projector {
         if let Some((payer, index)) = payer_index {
             self.put(kind::PAYER, &payer, None, &index)?;
         }
-        self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)
+        self.put_charge(current.as_ref(), &next)
     }
 
     /// A referral from any system is recorded; when payments covered the
@@ -317,7 +317,7 @@ impl Projector {
                 }
                 state.status = MatchStatus::MatchedByHand;
                 state.by = Some(matched.by.to_string());
-                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
+                self.put_charge(Some(&target), &next)?;
                 return self.put(kind::PAYMENT, &key, None, &state);
             }
             Some(current) => {
@@ -389,13 +389,13 @@ impl Projector {
                         self.put(kind::PAYER, &payer, None, &index)?;
                     }
                 }
-                self.put(kind::CHARGE, &uin, next.agency.as_deref(), &next)?;
+                self.put_charge(Some(&charge), &next)?;
             }
         }
         for candidate in std::mem::take(&mut state.candidates) {
             if let Some(charge) = self.get::<ChargeState>(kind::CHARGE, &candidate)? {
                 let next = charge::release(&charge, &key, at);
-                self.put(kind::CHARGE, &candidate, next.agency.as_deref(), &next)?;
+                self.put_charge(Some(&charge), &next)?;
             }
         }
         state.credited_tiyn = 0;
@@ -427,7 +427,9 @@ impl Projector {
                 }
             }
         }
-        self.put(kind::CHARGE, &next.uin, next.agency.as_deref(), next)
+        // A payment never takes a recall back; it may change why one was
+        // made (a payment dated before it), so every entry is written again.
+        self.put_charge(None, next)
     }
 }
 

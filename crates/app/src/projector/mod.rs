@@ -14,6 +14,7 @@ mod appeals;
 mod build_once;
 mod fines;
 pub mod queue;
+pub mod recalls;
 pub mod requested;
 pub mod tallies;
 
@@ -62,6 +63,9 @@ pub mod kind {
     /// An appeal by the instant of its first registration, newest first:
     /// the Open311 request list (`super::requested`).
     pub const REQUESTED: &str = "requested";
+    /// A recalled referral under its chamber, newest recall first: the
+    /// bailiff's recall list (`super::recalls`).
+    pub const RECALLED: &str = "recalled";
     pub const ALL: &[&str] = &[
         AGENCY,
         APPEAL,
@@ -80,6 +84,7 @@ pub mod kind {
         META,
         HELD,
         REQUESTED,
+        RECALLED,
     ];
 }
 

@@ -36,6 +36,12 @@ pub struct Requested {
 /// its slash: keys sort newest first, so the entries at or before `at` are
 /// exactly the keys after this one (see [`requested_key`]).
 pub fn requested_instant(at: DateTime<Utc>) -> String {
+    newest_first(at)
+}
+
+/// An instant as 16 digits that sort newest first (for keys of lists read
+/// newest first: this one, the bailiffs' recalls).
+pub fn newest_first(at: DateTime<Utc>) -> String {
     format!("{:016}", NEWEST_FIRST_BASE - at.timestamp_micros())
 }
 
