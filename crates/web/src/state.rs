@@ -228,18 +228,30 @@ impl AppState {
             };
             // A connection the server dropped (a restart, a session ended)
             // fails the read that finds out; the next one gets a new one.
-            if reader.is_closed() {
-                let fresh = state
-                    .ledger
-                    .lock()
-                    .map_err(|_| WebError::internal("the ledger lock is poisoned"))?
-                    .store()
-                    .reader()?;
-                if let Some(fresh) = fresh {
-                    *reader = fresh;
+            let replace_if_closed = |reader: &mut Box<dyn Store>| -> Result<(), WebError> {
+                if reader.is_closed() {
+                    let fresh = state
+                        .ledger
+                        .lock()
+                        .map_err(|_| WebError::internal("the ledger lock is poisoned"))?
+                        .store()
+                        .reader()?;
+                    if let Some(fresh) = fresh {
+                        *reader = fresh;
+                    }
                 }
+                Ok(())
+            };
+            replace_if_closed(&mut *reader)?;
+            let result = read(reader.as_mut());
+            if result.is_err() && !reader.is_closed() {
+                // A session the server ended answers one last statement
+                // with its error before the client sees the socket close:
+                // one more round trip tells, so that only this read fails.
+                let _ = reader.ledger_state();
+                let _ = replace_if_closed(&mut *reader);
             }
-            read(reader.as_mut())
+            result
         })
         .await
         .map_err(WebError::internal)?
