@@ -242,14 +242,14 @@ impl AppState {
                 }
                 Ok(())
             };
-            replace_if_closed(&mut *reader)?;
+            replace_if_closed(&mut reader)?;
             let result = read(reader.as_mut());
             if result.is_err() && !reader.is_closed() {
                 // A session the server ended answers one last statement
                 // with its error before the client sees the socket close:
                 // one more round trip tells, so that only this read fails.
                 let _ = reader.ledger_state();
-                let _ = replace_if_closed(&mut *reader);
+                let _ = replace_if_closed(&mut reader);
             }
             result
         })
