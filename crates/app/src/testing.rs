@@ -2,9 +2,11 @@
 //! conformance, report and web tests run against, and a ledger on one of
 //! them with a fixed key and a fixed clock. Not used by the product.
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use casetrail_ledger::Store;
+use std::collections::BTreeMap;
+
+use casetrail_ledger::{ProjectionDoc, Store};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 
@@ -35,4 +37,27 @@ pub fn ledger_at(backend: Backend, now: DateTime<Utc>) -> (Ledger, Box<dyn std::
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let ledger = Ledger::with_parts(backend.store, key, Box::new(move || now)).expect("ledger");
     (ledger, backend.guard)
+}
+
+/// Every projection document of `kind`, in key order.
+pub fn all_docs(store: &mut dyn Store, kind: &str) -> Vec<ProjectionDoc> {
+    let mut docs = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.docs(kind, &after, 1_000).expect("reading projection documents");
+        let Some(last) = page.last() else { return docs };
+        after = last.key.clone();
+        docs.extend(page);
+    }
+}
+
+/// Every document of an index kind, parsed: key → (agency, entry).
+pub fn index<T: serde::de::DeserializeOwned>(
+    store: &mut dyn Store,
+    kind: &str,
+) -> BTreeMap<String, (Option<String>, T)> {
+    all_docs(store, kind)
+        .into_iter()
+        .map(|doc| (doc.key, (doc.agency, serde_json::from_str(&doc.doc).expect("an index entry parses"))))
+        .collect()
 }

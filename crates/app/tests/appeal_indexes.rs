@@ -13,31 +13,12 @@ use casetrail_app::projector::appeal_index::AppealIndex;
 use casetrail_app::projector::queue::{self, Held};
 use casetrail_app::projector::requested::{self, Requested};
 use casetrail_app::projector::{kind, tallies};
-use casetrail_app::testing::{ledger_at, postgres, sqlite, Backend};
-use casetrail_app::{Incoming, Ledger};
+use casetrail_app::testing::{all_docs, index, ledger_at, postgres, sqlite, Backend};
+use casetrail_app::Incoming;
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_exchange::JsonLines;
-use casetrail_ledger::{ProjectionDoc, Store};
+use casetrail_ledger::ProjectionDoc;
 use chrono::{TimeZone, Utc};
-
-fn all_docs(store: &mut dyn Store, kind: &str) -> Vec<ProjectionDoc> {
-    let mut docs = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = store.docs(kind, &after, 1_000).unwrap();
-        let Some(last) = page.last() else { return docs };
-        after = last.key.clone();
-        docs.extend(page);
-    }
-}
-
-/// key → (agency, entry)
-fn index<T: serde::de::DeserializeOwned>(ledger: &mut Ledger, kind: &str) -> BTreeMap<String, (Option<String>, T)> {
-    all_docs(ledger.store(), kind)
-        .into_iter()
-        .map(|doc| (doc.key, (doc.agency, serde_json::from_str(&doc.doc).unwrap())))
-        .collect()
-}
 
 fn the_indexes_are_what_the_appeals_say(backend: Backend) {
     let (mut ledger, _guard) = ledger_at(backend, Utc.with_ymd_and_hms(2026, 1, 20, 9, 0, 0).single().unwrap());
@@ -68,8 +49,8 @@ fn the_indexes_are_what_the_appeals_say(backend: Backend) {
     }
     assert!(held.len() > 10, "a simulated year ends with open appeals: {}", held.len());
     assert!(listed.len() > held.len());
-    assert_eq!(index::<Held>(&mut ledger, kind::HELD), held, "queues kept on append");
-    assert_eq!(index::<Requested>(&mut ledger, kind::REQUESTED), listed, "request list kept on append");
+    assert_eq!(index::<Held>(ledger.store(), kind::HELD), held, "queues kept on append");
+    assert_eq!(index::<Requested>(ledger.store(), kind::REQUESTED), listed, "request list kept on append");
 
     // A database from before the indexes: none of them, older marks.
     let mut tx = ledger.store().begin().unwrap();
@@ -92,12 +73,12 @@ fn the_indexes_are_what_the_appeals_say(backend: Backend) {
         assert_eq!(heard, read, "progress told as it went");
     }
     tx.commit().unwrap();
-    assert_eq!(index::<Held>(&mut ledger, kind::HELD), held, "queues built from the documents");
-    assert_eq!(index::<Requested>(&mut ledger, kind::REQUESTED), listed, "request list built from the documents");
+    assert_eq!(index::<Held>(ledger.store(), kind::HELD), held, "queues built from the documents");
+    assert_eq!(index::<Requested>(ledger.store(), kind::REQUESTED), listed, "request list built from the documents");
 
     ledger.rebuild(|_| {}).unwrap();
-    assert_eq!(index::<Held>(&mut ledger, kind::HELD), held, "queues rebuilt from the ledger");
-    assert_eq!(index::<Requested>(&mut ledger, kind::REQUESTED), listed, "request list rebuilt from the ledger");
+    assert_eq!(index::<Held>(ledger.store(), kind::HELD), held, "queues rebuilt from the ledger");
+    assert_eq!(index::<Requested>(ledger.store(), kind::REQUESTED), listed, "request list rebuilt from the ledger");
 }
 
 #[test]

@@ -10,30 +10,15 @@ use std::collections::BTreeMap;
 
 use casetrail_app::projector::recalls::{self, RecallReason, Recalled};
 use casetrail_app::projector::{kind, tallies};
-use casetrail_app::testing::{ledger_at, postgres, sqlite, Backend};
+use casetrail_app::testing::{all_docs, index, ledger_at, postgres, sqlite, Backend};
 use casetrail_app::{Incoming, Ledger};
 use casetrail_domain::charge::ChargeState;
 use casetrail_exchange::JsonLines;
-use casetrail_ledger::{ProjectionDoc, Store};
+use casetrail_ledger::ProjectionDoc;
 use chrono::{TimeZone, Utc};
 
-fn all_docs(store: &mut dyn Store, kind: &str) -> Vec<ProjectionDoc> {
-    let mut docs = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = store.docs(kind, &after, 1_000).unwrap();
-        let Some(last) = page.last() else { return docs };
-        after = last.key.clone();
-        docs.extend(page);
-    }
-}
-
-/// key → (bailiff, entry)
 fn lists(ledger: &mut Ledger) -> BTreeMap<String, (Option<String>, Recalled)> {
-    all_docs(ledger.store(), kind::RECALLED)
-        .into_iter()
-        .map(|doc| (doc.key, (doc.agency, serde_json::from_str(&doc.doc).unwrap())))
-        .collect()
+    index(ledger.store(), kind::RECALLED)
 }
 
 fn the_lists_are_what_the_charges_say(backend: Backend) {
@@ -46,30 +31,11 @@ fn the_lists_are_what_the_charges_say(backend: Backend) {
     let lines = JsonLines::new(out.as_slice()).map(|line| Incoming::from_raw(line.unwrap()));
     ledger.import("sim", lines, |_| {}).unwrap();
 
-    // Every recalled referral of every charge, with the reason the
-    // bailiff's list gives: cancelled by then, covered by then, or other.
+    // What the final charge documents say, each charge read on its own.
     let mut expected: Vec<(String, Recalled)> = Vec::new();
     for doc in all_docs(ledger.store(), kind::CHARGE) {
         let charge: ChargeState = serde_json::from_str(&doc.doc).unwrap();
-        for referral in &charge.referrals {
-            let Some(recalled_at) = referral.recalled_at else { continue };
-            let why = if charge.cancelled_at.is_some_and(|at| at <= recalled_at) {
-                RecallReason::Cancelled
-            } else if charge.covered_at(recalled_at) {
-                RecallReason::Paid
-            } else {
-                RecallReason::Other
-            };
-            let entry = Recalled {
-                uin: charge.uin.clone(),
-                case: charge.case.clone(),
-                document: referral.document.clone(),
-                referred_at: referral.at,
-                recalled_at,
-                why,
-            };
-            expected.push((referral.bailiff.clone(), entry));
-        }
+        expected.extend(recalls::entries(&charge).into_iter().map(|(_, bailiff, entry)| (bailiff, entry)));
     }
     assert!(
         expected.iter().any(|(_, entry)| entry.why == RecallReason::Paid),

@@ -7,15 +7,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use casetrail_connectors::webhook::sign;
 
-const BIN: &str = env!("CARGO_BIN_EXE_casetrail");
+mod support;
+use support::{serve, BIN};
+
 const SECRET: &str = "demo-pay-secret-0123456789";
 const SENDERS: usize = 8;
 
@@ -53,21 +55,7 @@ fn a_killed_server_loses_no_payment_it_acknowledged() {
     std::fs::write(&secrets, format!("demo-pay = \"{SECRET}\"\n")).unwrap();
     std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0", "--webhook-secrets", secrets.to_str().unwrap()])
-        .current_dir(d)
-        .env_remove("CASETRAIL_DB")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start casetrail serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("the server printed its address").unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let (server, address) = serve(db, &secrets, d);
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let senders: Vec<_> = (0..SENDERS)
@@ -90,8 +78,7 @@ fn a_killed_server_loses_no_payment_it_acknowledged() {
     while acknowledged.lock().unwrap().len() < 300 && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().expect("SIGKILL the server");
-    child.wait().unwrap();
+    server.kill();
     for sender in senders {
         sender.join().unwrap();
     }

@@ -6,13 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use casetrail_connectors::webhook::sign;
 
-const BIN: &str = env!("CARGO_BIN_EXE_casetrail");
+mod support;
+use support::{serve, BIN};
+
 const SECRET: &str = "demo-pay-secret-0123456789";
 const UIN: &str = "20260000000000000140";
 /// A camera fine (no protocol needed), in force on 12 March, 20,000 tenge.
@@ -26,36 +28,6 @@ fn ok(args: &[&str], dir: &Path) -> String {
     let output = run(args, dir);
     assert!(output.status.success(), "casetrail {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The server, stopped (by its own handle) when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(db: &str, secrets: &Path, dir: &Path) -> (Server, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0", "--webhook-secrets", secrets.to_str().unwrap()])
-        .current_dir(dir)
-        .env_remove("CASETRAIL_DB")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start casetrail serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let server = Server(child);
-    let address = loop {
-        let line = lines.next().expect("the server printed its address").unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
-    (server, address)
 }
 
 fn post(address: &str, provider: &str, signature: &str, body: &str) -> (u16, String) {
