@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The embedded calendar files, one per year.
-const FILES: [(&str, &str); 9] = [
+const FILES: [(&str, &str); 10] = [
     ("kz-2018.toml", include_str!("../../../data/calendar/kz-2018.toml")),
     ("kz-2019.toml", include_str!("../../../data/calendar/kz-2019.toml")),
     ("kz-2020.toml", include_str!("../../../data/calendar/kz-2020.toml")),
@@ -30,6 +30,7 @@ const FILES: [(&str, &str); 9] = [
     ("kz-2024.toml", include_str!("../../../data/calendar/kz-2024.toml")),
     ("kz-2025.toml", include_str!("../../../data/calendar/kz-2025.toml")),
     ("kz-2026.toml", include_str!("../../../data/calendar/kz-2026.toml")),
+    ("kz-2027.toml", include_str!("../../../data/calendar/kz-2027.toml")),
 ];
 
 /// Errors of calendar lookups and of parsing calendar files.
@@ -161,7 +162,7 @@ pub struct WorkCalendar {
 const MAX_DAYS_OFF_IN_A_ROW: u32 = 60;
 
 impl WorkCalendar {
-    /// Kazakhstan's calendar from the embedded files (2018..=2026), parsed
+    /// Kazakhstan's calendar from the embedded files (2018..=2027), parsed
     /// once. If an embedded file were invalid (a test guards against it)
     /// every method returns [`CalendarError::Data`].
     pub fn kazakhstan() -> &'static WorkCalendar {
@@ -322,19 +323,19 @@ mod tests {
                 assert!(is_weekend(*date), "{name}: working_day {date} is a weekday");
             }
             assert!(!y.sources.is_empty());
-            if y.year <= 2023 {
+            if y.year <= 2023 || y.year == 2027 {
                 assert_eq!(y.status, CalendarStatus::Provisional, "{name}");
                 assert!(!y.notes.is_empty(), "{name}: provisional years need notes");
             }
         }
-        assert_eq!(cal().years().collect::<Vec<_>>(), (2018..=2026).collect::<Vec<_>>());
+        assert_eq!(cal().years().collect::<Vec<_>>(), (2018..=2027).collect::<Vec<_>>());
         assert!(cal().load_error.is_none());
     }
 
     #[test]
     fn statutory_holidays_are_off_or_on_a_weekend() {
         // Fixed-date holidays (state/national) per year, by the rules in force.
-        for year in 2018..=2026 {
+        for year in 2018..=2027 {
             let mut fixed = vec![
                 (1, 1),
                 (1, 2),
@@ -366,16 +367,16 @@ mod tests {
 
     #[test]
     fn unknown_years_are_errors() {
-        for date in [d(2017, 12, 29), d(2027, 1, 4)] {
+        for date in [d(2017, 12, 29), d(2028, 1, 4)] {
             assert_eq!(cal().is_working_day(date), Err(CalendarError::UnknownYear(date.year())));
         }
-        let msg = cal().is_working_day(d(2027, 1, 4)).unwrap_err().to_string();
-        assert!(msg.contains("kz-2027.toml"), "{msg}");
+        let msg = cal().is_working_day(d(2028, 1, 4)).unwrap_err().to_string();
+        assert!(msg.contains("kz-2028.toml"), "{msg}");
         // Counting that runs past the last known year fails too.
-        assert_eq!(cal().add_working_days(d(2026, 12, 30), 5), Err(CalendarError::UnknownYear(2027)));
+        assert_eq!(cal().add_working_days(d(2027, 12, 30), 5), Err(CalendarError::UnknownYear(2028)));
         assert_eq!(cal().add_working_days(d(2017, 12, 29), 1), Err(CalendarError::UnknownYear(2017)));
         assert_eq!(cal().working_days_between(d(2017, 12, 31), d(2018, 1, 10)), Err(CalendarError::UnknownYear(2017)));
-        assert_eq!(cal().working_days_between(d(2026, 12, 1), d(2027, 1, 10)), Err(CalendarError::UnknownYear(2027)));
+        assert_eq!(cal().working_days_between(d(2027, 12, 1), d(2028, 1, 10)), Err(CalendarError::UnknownYear(2028)));
     }
 
     fn add(start: NaiveDate, n: u32, expected: NaiveDate) {
@@ -425,6 +426,9 @@ mod tests {
         check(d(2024, 5, 4), 1, d(2024, 5, 6));
         // 3-working-day forward deadline over the New Year 2025.
         check(d(2024, 12, 31), 3, d(2025, 1, 8)); // 5 Jan, 6 Jan, (7 off), 8 Jan
+                                                  // An appeal registered on Mon 14 Dec 2026: its 15 working days end
+                                                  // in 2027 (16 Dec, 1 Jan, 4 Jan and 7 Jan off).
+        check(d(2026, 12, 14), 15, d(2027, 1, 8));
     }
 
     #[test]
