@@ -11,7 +11,8 @@
 //! stays embedded here, so a new dictionary (`scripts/train-doc-dictionary`)
 //! never makes an existing database unreadable. Bytes that are not a zstd
 //! frame are read as plain JSON text: what a database written before the
-//! codec holds.
+//! codec holds, and what a document shorter than [`PLAIN_BELOW_BYTES`] is
+//! kept as.
 
 use std::cell::RefCell;
 use std::sync::LazyLock;
@@ -54,8 +55,16 @@ fn corrupt(error: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("a projection document cannot be decompressed ({error}); run `casetrail rebuild`"))
 }
 
+/// Documents shorter than this are kept as their JSON text: an index entry
+/// (`{"appeal":…,"due":…}`) shrinks by a few bytes at most, and a zstd call
+/// costs more than the bytes it saves (a frame's header alone is ~10).
+pub const PLAIN_BELOW_BYTES: usize = 128;
+
 /// The bytes to store for a document's JSON text.
 pub fn encode(json: &str) -> Result<Vec<u8>, StoreError> {
+    if json.len() < PLAIN_BELOW_BYTES {
+        return Ok(json.as_bytes().to_vec());
+    }
     COMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         let compressor = match slot.as_mut() {
@@ -183,6 +192,14 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("disk full"));
         assert_eq!(calls, 10);
+    }
+
+    #[test]
+    fn a_small_document_is_kept_as_its_text() {
+        let entry = r#"{"appeal":"ЖТ-2025-00000001","due":"2025-01-27"}"#;
+        assert!(entry.len() < PLAIN_BELOW_BYTES);
+        assert_eq!(encode(entry).unwrap(), entry.as_bytes());
+        assert_eq!(decode(encode(entry).unwrap()).unwrap(), entry);
     }
 
     #[test]
