@@ -73,7 +73,7 @@ fn write_number(out: &mut Vec<u8>, number: &Number) {
 /// sort as code points do, which is the same order unless a name holds a
 /// character past U+FFFF (a surrogate pair sorts below U+E000..U+FFFF in
 /// UTF-16): only then are the names compared as UTF-16.
-fn utf16_order(left: &str, right: &str) -> std::cmp::Ordering {
+pub(crate) fn utf16_order(left: &str, right: &str) -> std::cmp::Ordering {
     let beyond_bmp = |text: &str| text.bytes().any(|byte| byte >= 0xF0);
     if beyond_bmp(left) || beyond_bmp(right) {
         left.encode_utf16().cmp(right.encode_utf16())

@@ -9,13 +9,14 @@
 
 pub mod ident;
 pub mod jcs;
+mod jcs_ser;
 pub mod record;
 mod schema;
 
 use std::io::BufRead;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use ident::{AgencySlug, Ident, IdentError};
@@ -40,12 +41,14 @@ pub struct Event {
 impl Event {
     /// Builds an event from typed parts (simulator, connectors, web forms).
     pub fn new(id: Option<Ident>, at: DateTime<FixedOffset>, record: Record) -> Result<Self, RecordError> {
-        let mut object = match record.to_value() {
-            Ok(Value::Object(object)) => object,
-            Ok(_) | Err(_) => return Err(RecordError::new(None, "the record did not serialise to a JSON object")),
-        };
-        insert_envelope(&mut object, record.record_type(), id.as_ref(), &at);
-        let canonical = jcs::canonical_bytes(&Value::Object(object));
+        let instant = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        let mut envelope = vec![("type", record.record_type()), ("at", instant.as_str())];
+        if let Some(id) = &id {
+            envelope.push(("id", id.as_str()));
+        }
+        let canonical = record
+            .canonical_with(&envelope)
+            .map_err(|error| RecordError::new(None, format!("the record has no canonical JSON form: {error}")))?;
         let event = Event { id, at, record, canonical };
         validate(&event)?;
         Ok(event)
@@ -76,14 +79,6 @@ impl Event {
         line.push(b'\n');
         line
     }
-}
-
-fn insert_envelope(object: &mut Map<String, Value>, record_type: &str, id: Option<&Ident>, at: &DateTime<FixedOffset>) {
-    object.insert("type".into(), Value::String(record_type.into()));
-    if let Some(id) = id {
-        object.insert("id".into(), Value::String(id.to_string()));
-    }
-    object.insert("at".into(), Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)));
 }
 
 /// Why a line is not a valid record: the field (a dotted path such as

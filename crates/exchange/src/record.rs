@@ -472,8 +472,12 @@ macro_rules! record_types {
                 }))
             }
 
-            pub(crate) fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
-                match self { $(Record::$variant(body) => serde_json::to_value(body),)+ }
+            /// The record's RFC 8785 bytes with the envelope's members added.
+            pub(crate) fn canonical_with(
+                &self,
+                envelope: &[(&str, &str)],
+            ) -> Result<Vec<u8>, crate::jcs_ser::CanonicalError> {
+                match self { $(Record::$variant(body) => crate::jcs_ser::object_with_members(body, envelope),)+ }
             }
 
             pub(crate) fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<(&'static str, schemars::Schema)> {
