@@ -197,6 +197,20 @@ impl WorkCalendar {
         self.years.keys().copied()
     }
 
+    /// The last day of the last year known without a gap from the first:
+    /// a term that ends after it cannot be counted.
+    pub fn known_through(&self) -> Option<NaiveDate> {
+        let mut years = self.years.keys().copied();
+        let mut last = years.next()?;
+        for year in years {
+            if year != last + 1 {
+                break;
+            }
+            last = year;
+        }
+        NaiveDate::from_ymd_opt(last, 12, 31)
+    }
+
     /// One year's data.
     pub fn year(&self, year: i32) -> Result<&YearCalendar, CalendarError> {
         if let Some(e) = &self.load_error {
@@ -329,6 +343,7 @@ mod tests {
             }
         }
         assert_eq!(cal().years().collect::<Vec<_>>(), (2018..=2027).collect::<Vec<_>>());
+        assert_eq!(cal().known_through(), Some(d(2027, 12, 31)));
         assert!(cal().load_error.is_none());
     }
 
@@ -511,6 +526,11 @@ mod tests {
         let c = WorkCalendar::from_years([y.clone()]).unwrap();
         // No holidays listed: plain weekends.
         assert_eq!(c.add_working_days(d(2030, 1, 4), 1), Ok(d(2030, 1, 7)));
-        assert!(WorkCalendar::from_years([y.clone(), y]).is_err());
+        assert!(WorkCalendar::from_years([y.clone(), y.clone()]).is_err());
+        assert_eq!(c.known_through(), Some(d(2030, 12, 31)));
+        // A gap ends what is known: 2032 is past an unknown 2031.
+        let later = YearCalendar::parse("b", "year = 2032\nstatus = \"provisional\"\nsources = [\"x\"]\n").unwrap();
+        assert_eq!(WorkCalendar::from_years([y, later]).unwrap().known_through(), Some(d(2030, 12, 31)));
+        assert_eq!(WorkCalendar::default().known_through(), None);
     }
 }

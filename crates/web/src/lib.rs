@@ -82,6 +82,9 @@ pub fn serve(ledger: Ledger, listen: &str, config: WebConfig) -> anyhow::Result<
         let address = listener.local_addr()?;
         let state = AppState::new(ledger, config).context("cannot start the ledger writer")?;
         println!("casetrail is serving on http://{address}/  (Ctrl-C stops it)");
+        for warning in metrics::reference_data_warnings(state.today()) {
+            eprintln!("{warning}");
+        }
         axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -5,6 +5,8 @@
 //! never the concrete path: no appeal number or IIN becomes a label). The
 //! ledger gauges are read from the store at scrape time; the appeal and fine
 //! gauges scan projections and are cached for [`GAUGE_CACHE_SECONDS`].
+//! The reference-data gauges say how many days the working-day calendar and
+//! the MCI table still cover ([`reference_data_horizon`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -19,6 +21,41 @@ use axum::response::{IntoResponse, Response};
 use crate::error::WebError;
 use crate::state::AppState;
 use crate::writer::Outcome;
+
+/// Days of cover below which `casetrail serve` warns on start.
+pub const REFERENCE_DATA_WARN_DAYS: i64 = 60;
+
+/// The embedded tables that end at a date, each with its last covered day
+/// and what to add after it: the working-day calendar (appeal terms) and the
+/// MCI table (fine amounts). Past that day casetrail refuses to guess, so an
+/// operator must add the new year before it comes.
+pub fn reference_data_horizon() -> [(&'static str, Option<chrono::NaiveDate>, &'static str); 2] {
+    [
+        (
+            "working_calendar",
+            casetrail_types::calendar::WorkCalendar::kazakhstan().known_through(),
+            "add data/calendar/kz-YEAR.toml for the next year",
+        ),
+        ("mci", casetrail_types::mci::Mci::table().known_through(), "add the next year's MCI to data/mci.toml"),
+    ]
+}
+
+/// Warnings for the tables that cover fewer than
+/// [`REFERENCE_DATA_WARN_DAYS`] days after `today`.
+pub fn reference_data_warnings(today: chrono::NaiveDate) -> Vec<String> {
+    reference_data_horizon()
+        .into_iter()
+        .filter_map(|(table, through, remedy)| match through {
+            None => Some(format!("warning: the {table} table is empty or invalid; {remedy}")),
+            Some(through) if (through - today).num_days() < REFERENCE_DATA_WARN_DAYS => Some(format!(
+                "warning: the {table} table ends on {through} ({} days from {today}); terms or amounts after it \
+                 will be refused: {remedy} and rebuild casetrail",
+                (through - today).num_days()
+            )),
+            Some(_) => None,
+        })
+        .collect()
+}
 
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -160,6 +197,15 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, WebError
         ("casetrail_fines_enforcement_due", "Charges due for enforcement today.", due),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    }
+    let name = "casetrail_reference_data_days_left";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Days from today to the last day an embedded table covers (negative: already past).\n# TYPE {name} gauge"
+    );
+    for (table, through, _) in reference_data_horizon() {
+        let days = through.map_or(-1, |through| (through - today).num_days());
+        let _ = writeln!(out, "{name}{{table=\"{table}\"}} {days}");
     }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response())
 }

@@ -125,4 +125,27 @@ fn metrics_count_requests_by_route_and_show_the_ledger() {
     assert!(metrics.body.contains("casetrail_quarantine_open 0"));
     assert!(metrics.body.lines().any(|l| l.starts_with("casetrail_ledger_events ") && !l.ends_with(" 0")));
     assert!(metrics.body.contains("casetrail_fines_enforcement_due"));
+    // The server's today is 2026-02-16: the calendar covers through 2027,
+    // the MCI table through 2026.
+    assert!(
+        metrics.body.contains("casetrail_reference_data_days_left{table=\"working_calendar\"} 683"),
+        "{}",
+        metrics.body
+    );
+    assert!(metrics.body.contains("casetrail_reference_data_days_left{table=\"mci\"} 318"), "{}", metrics.body);
+}
+
+#[test]
+fn the_operator_is_warned_before_a_reference_table_runs_out() {
+    use chrono::NaiveDate;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    assert!(casetrail_web::metrics::reference_data_warnings(day(2026, 2, 16)).is_empty());
+    let warnings = casetrail_web::metrics::reference_data_warnings(day(2026, 12, 5));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("mci") && warnings[0].contains("2026-12-31") && warnings[0].contains("26 days"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(casetrail_web::metrics::reference_data_warnings(day(2027, 12, 1)).len(), 2);
 }
