@@ -513,15 +513,22 @@ fn writers_are_serialised_across_connections() {
 #[test]
 fn documents_are_stored_compressed_and_plain_ones_from_before_still_read() {
     let (mut store, database) = fresh_database();
-    let json = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","due":"2025-03-27"}]}"#;
+    let json = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","received_on":"2025-03-06","via":"registered","due":"2025-03-27","forward_by":"2025-03-11"}]}"#;
+    let entry = r#"{"appeal":"A-1","due":"2025-03-27"}"#;
+    assert!(entry.len() < casetrail_ledger::doc_codec::PLAIN_BELOW_BYTES && json.len() > 2 * entry.len());
     let mut tx = store.begin().unwrap();
-    let doc = ProjectionDoc { kind: "appeal".into(), key: "A-1".into(), agency: None, doc: json.into() };
-    tx.store_docs(&[doc]).unwrap();
+    let doc =
+        |kind: &str, doc: &str| ProjectionDoc { kind: kind.into(), key: "A-1".into(), agency: None, doc: doc.into() };
+    tx.store_docs(&[doc("appeal", json), doc("held", entry)]).unwrap();
     tx.commit().unwrap();
     let mut client = database.client();
-    let stored: Vec<u8> = client.query_one("SELECT doc FROM projection_docs WHERE key = 'A-1'", &[]).unwrap().get(0);
-    assert_ne!(stored, json.as_bytes(), "stored as written, not compressed");
+    let stored = |client: &mut postgres::Client, kind: &str| -> Vec<u8> {
+        client.query_one("SELECT doc FROM projection_docs WHERE kind = $1 AND key = 'A-1'", &[&kind]).unwrap().get(0)
+    };
+    assert_ne!(stored(&mut client, "appeal"), json.as_bytes(), "stored as written, not compressed");
+    assert_eq!(stored(&mut client, "held"), entry.as_bytes(), "a small entry is kept as its text");
     assert_eq!(store.doc("appeal", "A-1").unwrap().unwrap().doc, json);
+    assert_eq!(store.doc("held", "A-1").unwrap().unwrap().doc, entry);
     // What migration 2 leaves of a document written before it: its JSON text's bytes.
     client
         .execute(
