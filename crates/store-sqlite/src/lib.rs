@@ -706,7 +706,9 @@ impl Tx for SqliteTx<'_> {
 mod tests {
     use super::*;
 
-    const JSON: &str = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","due":"2025-03-27"}]}"#;
+    /// An appeal's document, long enough to be compressed
+    /// ([`doc_codec::PLAIN_BELOW_BYTES`]).
+    const JSON: &str = r#"{"appeal":"A-1","status":"open","holdings":[{"agency":"akimat-almaty","received_on":"2025-03-06","via":"registered","due":"2025-03-27","forward_by":"2025-03-11"}]}"#;
 
     #[test]
     fn a_database_from_before_compression_migrates_and_its_documents_still_read() {
