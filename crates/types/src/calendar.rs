@@ -63,6 +63,9 @@ pub struct YearCalendar {
     pub days_off: BTreeMap<NaiveDate, String>,
     /// Weekend days that are working days, with the reason.
     pub working_days: BTreeMap<NaiveDate, String>,
+    /// Bit `d` is set when the year's day `d` (0 = 1 January) is a working
+    /// day: every deadline asks this for each day it counts.
+    working: [u64; 6],
 }
 
 #[derive(Deserialize)]
@@ -131,6 +134,21 @@ impl YearCalendar {
                 }
             }
         }
+        let mut working = [0u64; 6];
+        let mut day =
+            NaiveDate::from_ymd_opt(raw.year, 1, 1).ok_or_else(|| err(format!("year {} is out of range", raw.year)))?;
+        while day.year() == raw.year {
+            let working_day =
+                if is_weekend(day) { working_days.contains_key(&day) } else { !days_off.contains_key(&day) };
+            if working_day {
+                let bit = day.ordinal0() as usize;
+                working[bit / 64] |= 1 << (bit % 64);
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
         Ok(YearCalendar {
             year: raw.year,
             status: raw.status,
@@ -138,16 +156,14 @@ impl YearCalendar {
             notes: raw.notes,
             days_off,
             working_days,
+            working,
         })
     }
 
     /// Whether `date` (which must be in this year) is a working day.
     fn is_working(&self, date: NaiveDate) -> bool {
-        if is_weekend(date) {
-            self.working_days.contains_key(&date)
-        } else {
-            !self.days_off.contains_key(&date)
-        }
+        let bit = date.ordinal0() as usize;
+        self.working[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
@@ -345,6 +361,23 @@ mod tests {
         assert_eq!(cal().years().collect::<Vec<_>>(), (2018..=2027).collect::<Vec<_>>());
         assert_eq!(cal().known_through(), Some(d(2027, 12, 31)));
         assert!(cal().load_error.is_none());
+    }
+
+    #[test]
+    fn every_day_of_every_year_is_what_its_file_says() {
+        for year in cal().years() {
+            let y = cal().year(year).unwrap();
+            let mut date = d(year, 1, 1);
+            let mut working = 0;
+            while date.year() == year {
+                let listed =
+                    if is_weekend(date) { y.working_days.contains_key(&date) } else { !y.days_off.contains_key(&date) };
+                assert_eq!(cal().is_working_day(date).unwrap(), listed, "{date}");
+                working += u32::from(listed);
+                date = date.succ_opt().unwrap();
+            }
+            assert_eq!(cal().working_days_in_year(year).unwrap(), working, "{year}");
+        }
     }
 
     #[test]
