@@ -69,10 +69,18 @@ struct Histogram {
     sum: f64,
 }
 
+/// One route's counters: requests by method and status, and latencies.
+#[derive(Default)]
+struct RouteStats {
+    requests: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    /// By route pattern; a route's entry is made on its first request, so
+    /// that counting one allocates nothing.
+    routes: BTreeMap<String, RouteStats>,
     imports: BTreeMap<&'static str, u64>,
     scanned: Option<(Instant, u64, u64)>,
 }
@@ -83,8 +91,15 @@ pub struct Metrics(Mutex<Inner>);
 impl Metrics {
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let Ok(mut inner) = self.0.lock() else { return };
-        *inner.requests.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
-        let histogram = inner.latency.entry(route.to_owned()).or_default();
+        if !inner.routes.contains_key(route) {
+            inner.routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = inner.routes.get_mut(route) else { return };
+        match stats.requests.iter_mut().find(|(m, s, _)| m == method && *s == status) {
+            Some((_, _, count)) => *count += 1,
+            None => stats.requests.push((method.to_owned(), status, 1)),
+        }
+        let histogram = &mut stats.latency;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 histogram.buckets[i] += 1;
@@ -109,16 +124,20 @@ impl Metrics {
         let Ok(inner) = self.0.lock() else { return };
         let _ = writeln!(out, "# HELP casetrail_http_requests_total HTTP requests by route, method and status.");
         let _ = writeln!(out, "# TYPE casetrail_http_requests_total counter");
-        for ((route, method, status), count) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "casetrail_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {count}",
-                escape(route)
-            );
+        for (route, stats) in &inner.routes {
+            let mut requests: Vec<_> = stats.requests.iter().collect();
+            requests.sort_unstable();
+            for (method, status, count) in requests {
+                let _ = writeln!(
+                    out,
+                    "casetrail_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {count}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(out, "# HELP casetrail_http_request_duration_seconds Request latency by route.");
         let _ = writeln!(out, "# TYPE casetrail_http_request_duration_seconds histogram");
-        for (route, h) in &inner.latency {
+        for (route, RouteStats { latency: h, .. }) in &inner.routes {
             let route = escape(route);
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -150,15 +169,18 @@ fn escape(label: &str) -> String {
 
 /// Counts every request by its route pattern.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    // Both are shared, not copied: a matched path is reference-counted and
+    // a standard method is a constant.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.observe(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
