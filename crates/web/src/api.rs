@@ -448,13 +448,12 @@ pub async fn register(
         Some(key) => AppState::event_with_id(key, record)?,
         None => AppState::event(record)?,
     };
-    let (seq, result, appeal) = match state.append_event(&source, event.clone()).await? {
-        // Just appended: the appeal is what the registration makes of it
-        // (the same pure rule the projector applied), no read needed.
-        Outcome::Appended { seq } => {
-            let appeal = casetrail_domain::appeal::apply(None, &event).map_err(WebError::internal)?;
-            (seq, "appended", appeal)
-        }
+    // What the registration makes of the appeal if it is appended: the same
+    // pure rule the projector applies, so the answer needs no read. A record
+    // the rule refuses still goes to the writer, which quarantines it.
+    let registered = casetrail_domain::appeal::apply(None, &event);
+    let (seq, result, appeal) = match state.append_event(&source, event).await? {
+        Outcome::Appended { seq } => (seq, "appended", registered.map_err(WebError::internal)?),
         Outcome::Duplicate { seq } => {
             let key = number.clone();
             let appeal = state.read(move |store| docs::appeal(store, &key)).await?;
