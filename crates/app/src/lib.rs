@@ -12,7 +12,7 @@ pub mod projector;
 pub mod receipt;
 pub mod testing;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
@@ -113,6 +113,100 @@ impl ImportSummary {
         self.quarantined += other.quarantined;
         self.sequences.extend(other.sequences);
         self.refusals.extend(other.refusals);
+    }
+}
+
+/// A write transaction open for batches: each batch is checked, applied
+/// and appended as [`Ledger::import_batch`] does, and all of them are
+/// committed together, under one signed tree head.
+pub struct OpenImport<'a> {
+    tx: Box<dyn Tx + 'a>,
+    appender: Appender,
+    key: &'a SigningKey,
+    clock: &'a (dyn Fn() -> DateTime<Utc> + Send),
+}
+
+impl OpenImport<'_> {
+    /// Imports one batch into the open transaction: every line is
+    /// accepted, recognised as a duplicate (of the ledger or of an earlier
+    /// batch of this transaction), or quarantined with its reason.
+    pub fn batch(&mut self, source: &str, batch: &[Incoming]) -> Result<ImportSummary, AppError> {
+        let OpenImport { tx, appender, clock, .. } = self;
+        let now = clock();
+        appender.advance_clock(now);
+        let keys: Vec<Option<String>> =
+            batch.iter().map(|incoming| incoming.parsed.as_ref().ok().map(Event::idempotency_key)).collect();
+        let lookup: Vec<(&str, &str)> = keys.iter().filter_map(|key| key.as_deref().map(|key| (source, key))).collect();
+        let existing = tx.existing_keys(&lookup)?;
+        let mut projector = Projector::default();
+        projector.preload(tx.as_mut(), batch.iter().filter_map(|incoming| incoming.parsed.as_ref().ok()))?;
+
+        let mut summary = ImportSummary::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut quarantine = Vec::new();
+        for (incoming, key) in batch.iter().zip(&keys) {
+            let event = match &incoming.parsed {
+                Ok(event) => event,
+                Err(error) => {
+                    summary.refusals.push((incoming.line, refusal(error.field.as_deref(), &error.reason)));
+                    quarantine.push(quarantined(now, source, incoming, error.field.clone(), error.reason.clone()));
+                    continue;
+                }
+            };
+            let key = key.as_deref().unwrap_or_default();
+            if let Some(seq) = existing.get(&(source.to_owned(), key.to_owned())) {
+                summary.duplicates += 1;
+                summary.sequences.push(*seq);
+                continue;
+            }
+            if !seen.insert(key) {
+                summary.duplicates += 1;
+                continue;
+            }
+            match projector.apply(event, appender.next_seq()) {
+                Ok(()) => {
+                    let seq = push(appender, source, key.to_owned(), event);
+                    summary.accepted += 1;
+                    summary.sequences.push(seq);
+                    Ledger::append_follow_ups(tx.as_mut(), &mut projector, appender, now, &mut quarantine)?;
+                }
+                Err(ProjectError::Rule(violation)) => {
+                    seen.remove(key);
+                    summary.refusals.push((incoming.line, refusal(violation.field, &violation.reason)));
+                    quarantine.push(quarantined(
+                        now,
+                        source,
+                        incoming,
+                        violation.field.map(str::to_owned),
+                        violation.reason,
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        summary.quarantined = quarantine.len() as u64;
+        appender.flush(tx.as_mut())?;
+        projector.flush(tx.as_mut())?;
+        tx.insert_quarantine(&quarantine)?;
+        Ok(summary)
+    }
+
+    /// The sequence number the next appended event will get.
+    pub fn next_seq(&self) -> u64 {
+        self.appender.next_seq()
+    }
+
+    /// Where each `(source, idempotency key)` is in the ledger, this
+    /// transaction's batches included.
+    pub fn existing_keys(&mut self, keys: &[(&str, &str)]) -> Result<HashMap<(String, String), u64>, AppError> {
+        Ok(self.tx.existing_keys(keys)?)
+    }
+
+    /// Signs the new tree head and commits every batch.
+    pub fn commit(mut self) -> Result<(), AppError> {
+        self.appender.finish(self.tx.as_mut(), self.key)?;
+        self.tx.commit()?;
+        Ok(())
     }
 }
 
@@ -328,69 +422,21 @@ impl Ledger {
         batch: Vec<Incoming>,
         synced: bool,
     ) -> Result<ImportSummary, AppError> {
+        let mut import = self.begin_import(synced)?;
+        let summary = import.batch(source, &batch)?;
+        import.commit()?;
+        Ok(summary)
+    }
+
+    /// Opens one write transaction that takes batches
+    /// ([`OpenImport::batch`]) until [`OpenImport::commit`]; dropped
+    /// without it, nothing of it is kept. `synced`: the commit is on disk
+    /// when it returns; otherwise as [`Ledger::import_batch_unsynced`].
+    pub fn begin_import(&mut self, synced: bool) -> Result<OpenImport<'_>, AppError> {
         let now = (self.clock)();
         let mut tx = if synced { self.store.begin()? } else { self.store.begin_unsynced()? };
-        let mut appender = Appender::open(tx.as_mut(), now)?;
-        let keys: Vec<(String, Option<String>)> = batch
-            .iter()
-            .map(|incoming| (source.to_owned(), incoming.parsed.as_ref().ok().map(Event::idempotency_key)))
-            .collect();
-        let lookup: Vec<(&str, &str)> =
-            keys.iter().filter_map(|(source, key)| key.as_deref().map(|key| (source.as_str(), key))).collect();
-        let existing = tx.existing_keys(&lookup)?;
-        let mut projector = Projector::default();
-        projector.preload(tx.as_mut(), batch.iter().filter_map(|incoming| incoming.parsed.as_ref().ok()))?;
-
-        let mut summary = ImportSummary::default();
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut quarantine = Vec::new();
-        for (incoming, (_, key)) in batch.iter().zip(&keys) {
-            let event = match &incoming.parsed {
-                Ok(event) => event,
-                Err(error) => {
-                    summary.refusals.push((incoming.line, refusal(error.field.as_deref(), &error.reason)));
-                    quarantine.push(quarantined(now, source, incoming, error.field.clone(), error.reason.clone()));
-                    continue;
-                }
-            };
-            let key = key.as_deref().unwrap_or_default();
-            if let Some(seq) = existing.get(&(source.to_owned(), key.to_owned())) {
-                summary.duplicates += 1;
-                summary.sequences.push(*seq);
-                continue;
-            }
-            if !seen.insert(key) {
-                summary.duplicates += 1;
-                continue;
-            }
-            match projector.apply(event, appender.next_seq()) {
-                Ok(()) => {
-                    let seq = push(&mut appender, source, key.to_owned(), event);
-                    summary.accepted += 1;
-                    summary.sequences.push(seq);
-                    Self::append_follow_ups(tx.as_mut(), &mut projector, &mut appender, now, &mut quarantine)?;
-                }
-                Err(ProjectError::Rule(violation)) => {
-                    seen.remove(key);
-                    summary.refusals.push((incoming.line, refusal(violation.field, &violation.reason)));
-                    quarantine.push(quarantined(
-                        now,
-                        source,
-                        incoming,
-                        violation.field.map(str::to_owned),
-                        violation.reason,
-                    ));
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-        summary.quarantined = quarantine.len() as u64;
-        appender.flush(tx.as_mut())?;
-        projector.flush(tx.as_mut())?;
-        tx.insert_quarantine(&quarantine)?;
-        appender.finish(tx.as_mut(), &self.key)?;
-        tx.commit()?;
-        Ok(summary)
+        let appender = Appender::open(tx.as_mut(), now)?;
+        Ok(OpenImport { tx, appender, key: &self.key, clock: self.clock.as_ref() })
     }
 
     /// Appends what casetrail itself must append after an event (a recall

@@ -97,6 +97,13 @@ impl Appender {
         seq
     }
 
+    /// Moves the instant the next events are recorded at to `now`, never
+    /// back: a transaction that takes records over time records each at
+    /// its arrival, and the signed head carries the last.
+    pub fn advance_clock(&mut self, now: DateTime<Utc>) {
+        self.recorded_at = self.recorded_at.max(truncate_to_micros(now));
+    }
+
     /// The sequence number the next pushed event will get.
     pub fn next_seq(&self) -> u64 {
         self.state.frontier.size() + 1

@@ -15,14 +15,19 @@
 //! flush runs on a second thread ([`CommitSync`]): the writer commits a
 //! batch, hands its answers to the flush thread and starts on the next
 //! batch while the disk flushes; the flush thread answers the callers once
-//! their commit is on disk. A flush that fails answers nobody as recorded and
+//! their commit is on disk. While a flush is in progress the writer keeps
+//! its next transaction open and adds what arrives to it
+//! ([`casetrail_app::OpenImport`]), committing once the disk is free: a
+//! commit then carries as many records as the disk's pace allows, and its
+//! fixed costs (the signed tree head, the WAL's hot pages) are shared by
+//! all of them. A flush that fails answers nobody as recorded and
 //! stops the writer: after a failed `fsync` the file's state is unknown.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-use casetrail_app::{Incoming, Ledger};
+use casetrail_app::{Incoming, Ledger, OpenImport};
 use casetrail_exchange::{Event, RawLine, Record};
 use casetrail_ledger::CommitSync;
 use tokio::sync::{mpsc, oneshot};
@@ -59,7 +64,7 @@ struct Job {
     incoming: Incoming,
     /// The idempotency key, or why the record does not parse.
     key: Result<String, String>,
-    reply: oneshot::Sender<Result<Outcome, WriteError>>,
+    reply: Reply,
 }
 
 /// The handle: cheap to clone, one per route or per request.
@@ -105,19 +110,14 @@ impl Writer {
             raise_priority();
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
-                while batch.len() < max_batch {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
+                take_waiting(&mut queue, &mut batch, max_batch);
                 if let Some(reason) = stopped.get() {
                     for job in batch {
                         let _ = job.reply.send(Err(WriteError(reason.clone())));
                     }
                     continue;
                 }
-                commit(&ledger, batch, &changed, flusher.as_ref());
+                commit(&ledger, batch, &mut queue, max_batch, &changed, flusher.as_ref());
             }
         })?;
         Ok(Writer { jobs, registry_changes, stopped: stopped_reason })
@@ -201,17 +201,25 @@ fn changes_registry(incoming: &Incoming) -> bool {
     )
 }
 
+/// Where one caller waits for its answer.
+type Reply = oneshot::Sender<Result<Outcome, WriteError>>;
+
 /// Answers waiting for their commit to reach the disk.
-type Answers = Vec<(oneshot::Sender<Result<Outcome, WriteError>>, Result<Outcome, WriteError>)>;
+type Answers = Vec<(Reply, Result<Outcome, WriteError>)>;
 
 /// The thread that flushes unsynced commits and then answers their callers.
 struct Flusher {
     committed: std::sync::mpsc::Sender<Answers>,
+    /// Commits handed over and not yet flushed, and a signal when that
+    /// number falls.
+    unflushed: Arc<(Mutex<usize>, Condvar)>,
 }
 
 impl Flusher {
     fn spawn(mut sync: Box<dyn CommitSync>, stopped: Arc<OnceLock<String>>) -> std::io::Result<Flusher> {
         let (committed, flushes) = std::sync::mpsc::channel::<Answers>();
+        let unflushed: Arc<(Mutex<usize>, Condvar)> = Arc::default();
+        let in_flight = unflushed.clone();
         std::thread::Builder::new().name("casetrail-flush".into()).spawn(move || {
             while let Ok(first) = flushes.recv() {
                 // Every commit handed over so far shares this flush.
@@ -227,6 +235,11 @@ impl Flusher {
                         stopped.get_or_init(|| reason).clone()
                     }),
                 };
+                let (count, lower) = &*in_flight;
+                if let Ok(mut count) = count.lock() {
+                    *count = count.saturating_sub(waiting.len());
+                }
+                lower.notify_all();
                 for (reply, answer) in waiting.into_iter().flatten() {
                     let _ = reply.send(match &flushed {
                         Ok(()) => answer,
@@ -235,109 +248,186 @@ impl Flusher {
                 }
             }
         })?;
-        Ok(Flusher { committed })
+        Ok(Flusher { committed, unflushed })
     }
-}
 
-fn commit(ledger: &Mutex<Ledger>, mut jobs: Vec<Job>, registry_changes: &AtomicU64, flusher: Option<&Flusher>) {
-    // One transaction per source, in order of first appearance.
-    while !jobs.is_empty() {
-        let source = jobs[0].source.clone();
-        let (same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.source == source);
-        jobs = rest;
-        let mut incoming = Vec::with_capacity(same.len());
-        let mut keys = Vec::with_capacity(same.len());
-        let mut replies = Vec::with_capacity(same.len());
-        let changes = same.iter().filter(|job| changes_registry(&job.incoming)).count() as u64;
-        for (i, mut job) in same.into_iter().enumerate() {
-            job.incoming.line = Some(i as u64 + 1);
-            incoming.push(job.incoming);
-            keys.push(job.key);
-            replies.push(job.reply);
+    /// Hands a commit's answers to the flush thread.
+    fn hand_over(&self, answers: Answers) -> Result<(), std::sync::mpsc::SendError<Answers>> {
+        if let Ok(mut count) = self.unflushed.0.lock() {
+            *count += 1;
         }
-        let answers = commit_source(ledger, &source, incoming, &keys, flusher.is_none());
-        // Before anyone hears of the commit: a cache read before it is stale.
-        if changes > 0 {
-            registry_changes.fetch_add(changes, Ordering::Release);
+        self.committed.send(answers).inspect_err(|_| {
+            if let Ok(mut count) = self.unflushed.0.lock() {
+                *count = count.saturating_sub(1);
+            }
+        })
+    }
+
+    /// While an earlier commit is still being flushed: the jobs queued (at
+    /// least one, at most `limit`), waiting for one if none is; `None`
+    /// once every commit handed over is flushed, or `limit` is 0.
+    fn more_while_busy(&self, queue: &mut mpsc::Receiver<Job>, limit: usize) -> Option<Vec<Job>> {
+        if limit == 0 {
+            return None;
         }
-        let answers: Answers = replies.into_iter().zip(answers).collect();
-        match flusher {
-            Some(flusher) => {
-                if let Err(unsent) = flusher.committed.send(answers) {
-                    for (reply, _) in unsent.0 {
-                        let _ = reply.send(Err(WriteError("the ledger's flush thread has stopped".into())));
-                    }
-                }
+        let (count, lower) = &*self.unflushed;
+        let mut more = Vec::new();
+        loop {
+            let unflushed = count.lock().ok()?;
+            if *unflushed == 0 {
+                return None;
             }
-            None => {
-                for (reply, answer) in answers {
-                    let _ = reply.send(answer);
-                }
+            take_waiting(queue, &mut more, limit);
+            if !more.is_empty() {
+                return Some(more);
             }
+            // A job does not wake this wait: look again shortly.
+            let _ = lower.wait_timeout(unflushed, QUEUE_POLL).ok()?;
         }
     }
 }
 
-fn commit_source(
+/// How often a writer waiting for a flush looks for new jobs.
+const QUEUE_POLL: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// Moves the jobs already queued into `batch`, up to `max_batch` in all.
+fn take_waiting(queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max_batch: usize) {
+    while batch.len() < max_batch {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Commits `jobs` in one transaction and, while the disk is still busy
+/// flushing the previous commit, the jobs that arrive meanwhile too: this
+/// commit could not be flushed before that one anyway, and each commit's
+/// fixed costs (the signed tree head, the WAL's hot pages) are then shared
+/// by more records. At most `max_batch` records per transaction.
+fn commit(
     ledger: &Mutex<Ledger>,
-    source: &str,
-    incoming: Vec<Incoming>,
-    keys: &[Result<String, String>],
-    synced: bool,
-) -> Vec<Result<Outcome, WriteError>> {
-    let fail = |message: String| keys.iter().map(|_| Err(WriteError(message.clone()))).collect();
-    let n = incoming.len();
-    let Ok(mut ledger) = ledger.lock() else { return fail("the ledger lock is poisoned".into()) };
+    mut jobs: Vec<Job>,
+    queue: &mut mpsc::Receiver<Job>,
+    max_batch: usize,
+    registry_changes: &AtomicU64,
+    flusher: Option<&Flusher>,
+) {
+    let replies_of = |jobs: Vec<Job>| jobs.into_iter().map(|job| job.reply);
+    let Ok(mut ledger) = ledger.lock() else { return fail(replies_of(jobs), "the ledger lock is poisoned") };
     // A database server that restarted closed the connection: the batch
     // that found out failed; this one connects again.
     if let Err(error) = ledger.store().reconnect() {
-        return fail(error.to_string());
+        return fail(replies_of(jobs), &error.to_string());
     }
-    let size_before = match ledger.store().ledger_state() {
-        Ok(state) => state.size(),
-        Err(error) => return fail(error.to_string()),
+    let mut import = match ledger.begin_import(flusher.is_none()) {
+        Ok(import) => import,
+        Err(error) => return fail(replies_of(jobs), &error.to_string()),
     };
-    let imported =
-        if synced { ledger.import_batch(source, incoming) } else { ledger.import_batch_unsynced(source, incoming) };
-    let summary = match imported {
-        Ok(summary) => summary,
-        Err(error) => return fail(error.to_string()),
-    };
+    let mut answers: Answers = Vec::with_capacity(jobs.len());
+    let mut changes = 0;
+    loop {
+        changes += jobs.iter().filter(|job| changes_registry(&job.incoming)).count() as u64;
+        // One round per source, in order of first appearance: idempotency
+        // keys are per source.
+        while !jobs.is_empty() {
+            let source = jobs[0].source.clone();
+            let (same, rest): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.source == source);
+            jobs = rest;
+            let mut incoming = Vec::with_capacity(same.len());
+            let mut keys = Vec::with_capacity(same.len());
+            let mut replies = Vec::with_capacity(same.len());
+            for (i, mut job) in same.into_iter().enumerate() {
+                job.incoming.line = Some(i as u64 + 1);
+                incoming.push(job.incoming);
+                keys.push(job.key);
+                replies.push(job.reply);
+            }
+            match import_round(&mut import, &source, &incoming, &keys) {
+                Ok(outcomes) => answers.extend(replies.into_iter().zip(outcomes.into_iter().map(Ok))),
+                Err(error) => {
+                    // Dropping the transaction keeps nothing of it.
+                    registry_changes.fetch_add(changes, Ordering::Release);
+                    let answered = answers.into_iter().map(|(reply, _)| reply);
+                    return fail(answered.chain(replies).chain(replies_of(jobs)), &error.to_string());
+                }
+            }
+        }
+        let Some(flusher) = flusher else { break };
+        match flusher.more_while_busy(queue, max_batch.saturating_sub(answers.len())) {
+            Some(more) => jobs = more,
+            None => break,
+        }
+    }
+    let committed = import.commit();
+    // Before anyone hears of the commit: a cache read before it is stale.
+    if changes > 0 {
+        registry_changes.fetch_add(changes, Ordering::Release);
+    }
+    if let Err(error) = committed {
+        return fail(answers.into_iter().map(|(reply, _)| reply), &error.to_string());
+    }
+    match flusher {
+        Some(flusher) => {
+            if let Err(unsent) = flusher.hand_over(answers) {
+                fail(unsent.0.into_iter().map(|(reply, _)| reply), "the ledger's flush thread has stopped");
+            }
+        }
+        None => {
+            for (reply, answer) in answers {
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+/// Answers every caller that its record was not handled.
+fn fail(replies: impl Iterator<Item = Reply>, message: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(WriteError(message.to_owned())));
+    }
+}
+
+/// Imports one source's records into the open transaction and tells what
+/// became of each.
+fn import_round(
+    import: &mut OpenImport<'_>,
+    source: &str,
+    incoming: &[Incoming],
+    keys: &[Result<String, String>],
+) -> Result<Vec<Outcome>, casetrail_app::AppError> {
+    let n = incoming.len();
+    let first_seq = import.next_seq();
+    let summary = import.batch(source, incoming)?;
     // The common case: every record appended, in order.
     if summary.accepted as usize == n && summary.sequences.len() == n {
-        return summary.sequences.iter().map(|seq| Ok(Outcome::Appended { seq: *seq })).collect();
+        return Ok(summary.sequences.iter().map(|seq| Outcome::Appended { seq: *seq }).collect());
     }
     // Otherwise ask the ledger, record by record, where each one is.
     let lookup: Vec<(&str, &str)> =
         keys.iter().filter_map(|key| key.as_deref().ok()).map(|key| (source, key)).collect();
-    let found = {
-        let store = ledger.store();
-        let result = store.begin().and_then(|mut tx| tx.existing_keys(&lookup));
-        match result {
-            Ok(found) => found,
-            Err(error) => return fail(error.to_string()),
-        }
-    };
+    let found = import.existing_keys(&lookup)?;
     let mut seen: HashSet<&str> = HashSet::new();
     // Lines are numbered 1.. in the batch (see `commit`).
     let refusal = |index: usize| {
         summary.refusals.iter().find(|(line, _)| *line == Some(index as u64 + 1)).map(|(_, reason)| reason.clone())
     };
-    keys.iter()
+    Ok(keys
+        .iter()
         .enumerate()
         .map(|(index, key)| match key {
-            Err(reason) => Ok(Outcome::Quarantined { reason: reason.clone() }),
+            Err(reason) => Outcome::Quarantined { reason: reason.clone() },
             Ok(key) => match found.get(&(source.to_owned(), key.clone())) {
-                Some(seq) if *seq > size_before && seen.insert(key.as_str()) => Ok(Outcome::Appended { seq: *seq }),
-                Some(seq) => Ok(Outcome::Duplicate { seq: *seq }),
-                None => Ok(Outcome::Quarantined {
+                Some(seq) if *seq >= first_seq && seen.insert(key.as_str()) => Outcome::Appended { seq: *seq },
+                Some(seq) => Outcome::Duplicate { seq: *seq },
+                None => Outcome::Quarantined {
                     reason: refusal(index).unwrap_or_else(|| {
                         "the record breaks a rule of the ledger; see the quarantine for the reason".into()
                     }),
-                }),
+                },
             },
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -478,6 +568,49 @@ mod tests {
         assert!(later.0.contains("restarted"), "{later}");
         assert!(writer.stopped().is_some_and(|reason| reason.contains("EIO")), "readiness can tell");
         assert_eq!(shared.lock().unwrap().store().ledger_state().unwrap().size(), size, "nothing appended after");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn records_arriving_during_a_flush_share_the_next_commit() {
+        let (shared, _dir) = ledger();
+        let (release, held) = std::sync::mpsc::channel();
+        let flushes = Arc::new(AtomicU64::new(0));
+        let flush = HeldFlush { release: held, flushes: flushes.clone() };
+        let writer = Writer::spawn_with(shared.clone(), 64, Some(Box::new(flush))).unwrap();
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.append("api", AGENCY.as_bytes().to_vec()).await }
+        });
+        let committed = async {
+            while shared.lock().unwrap().store().ledger_state().unwrap().size() < 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), committed).await.expect("the first commit");
+        // While its flush is held, three records arrive one after another.
+        let mut later = Vec::new();
+        for i in 0..3 {
+            let writer = writer.clone();
+            later.push(tokio::spawn(async move { writer.append("api", appeal(&format!("A-{i}"))).await }));
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        assert!(!first.is_finished() && later.iter().all(|task| !task.is_finished()), "answered before a flush");
+        release.send(Ok(())).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), Outcome::Appended { seq: 1 });
+        // The three were committed together once the disk was free, and
+        // are answered after their own flush.
+        release.send(Ok(())).unwrap();
+        let mut seqs = Vec::new();
+        for task in later {
+            match task.await.unwrap().unwrap() {
+                Outcome::Appended { seq } => seqs.push(seq),
+                other => panic!("expected appended, got {other:?}"),
+            }
+        }
+        assert_eq!(seqs, vec![2, 3, 4]);
+        assert_eq!(flushes.load(Ordering::SeqCst), 2);
+        let heads = shared.lock().unwrap().store().tree_heads().unwrap();
+        assert_eq!(heads.len(), 2, "one signed tree head per commit: {heads:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
