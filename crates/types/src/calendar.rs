@@ -311,19 +311,7 @@ impl WorkCalendar {
 
     /// The number of working days in a year.
     pub fn working_days_in_year(&self, year: i32) -> Result<u32, CalendarError> {
-        let y = self.year(year)?;
-        let mut count = 0;
-        let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(CalendarError::UnknownYear(year))?;
-        while d.year() == year {
-            if y.is_working(d) {
-                count += 1;
-            }
-            match d.succ_opt() {
-                Some(n) => d = n,
-                None => break,
-            }
-        }
-        Ok(count)
+        Ok(self.year(year)?.working.iter().map(|bits| bits.count_ones()).sum())
     }
 }
 
