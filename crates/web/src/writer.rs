@@ -533,25 +533,40 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn nobody_hears_of_a_commit_before_its_flush_and_a_failed_flush_stops_the_writer() {
+    /// A writer whose flushes the test releases, after its first record
+    /// (an agency) is committed and its flush held.
+    struct HeldFirstCommit {
+        shared: Arc<Mutex<Ledger>>,
+        _dir: tempfile::TempDir,
+        release: std::sync::mpsc::Sender<Result<(), String>>,
+        flushes: Arc<AtomicU64>,
+        writer: Writer,
+        first: tokio::task::JoinHandle<Result<Outcome, WriteError>>,
+    }
+
+    async fn held_first_commit() -> HeldFirstCommit {
         let (shared, _dir) = ledger();
         let (release, held) = std::sync::mpsc::channel();
         let flushes = Arc::new(AtomicU64::new(0));
         let flush = HeldFlush { release: held, flushes: flushes.clone() };
         let writer = Writer::spawn_with(shared.clone(), 64, Some(Box::new(flush))).unwrap();
-
         let first = tokio::spawn({
             let writer = writer.clone();
             async move { writer.append("api", AGENCY.as_bytes().to_vec()).await }
         });
-        // Committed (readers see it) but not flushed: no answer yet.
-        let visible = async {
+        let committed = async {
             while shared.lock().unwrap().store().ledger_state().unwrap().size() < 1 {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
         };
-        tokio::time::timeout(std::time::Duration::from_secs(10), visible).await.expect("the commit happened");
+        tokio::time::timeout(std::time::Duration::from_secs(10), committed).await.expect("the first commit");
+        HeldFirstCommit { shared, _dir, release, flushes, writer, first }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nobody_hears_of_a_commit_before_its_flush_and_a_failed_flush_stops_the_writer() {
+        let HeldFirstCommit { shared, _dir, release, flushes, writer, first } = held_first_commit().await;
+        // Committed (readers see it) but not flushed: no answer yet.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert!(!first.is_finished(), "answered before the flush");
         release.send(Ok(())).unwrap();
@@ -572,21 +587,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn records_arriving_during_a_flush_share_the_next_commit() {
-        let (shared, _dir) = ledger();
-        let (release, held) = std::sync::mpsc::channel();
-        let flushes = Arc::new(AtomicU64::new(0));
-        let flush = HeldFlush { release: held, flushes: flushes.clone() };
-        let writer = Writer::spawn_with(shared.clone(), 64, Some(Box::new(flush))).unwrap();
-        let first = tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.append("api", AGENCY.as_bytes().to_vec()).await }
-        });
-        let committed = async {
-            while shared.lock().unwrap().store().ledger_state().unwrap().size() < 1 {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(10), committed).await.expect("the first commit");
+        let HeldFirstCommit { shared, _dir, release, flushes, writer, first } = held_first_commit().await;
         // While its flush is held, three records arrive one after another.
         let mut later = Vec::new();
         for i in 0..3 {
