@@ -52,7 +52,10 @@ pub struct WebConfig {
     /// Records per group commit of the HTTP write path.
     pub write_batch_max: usize,
     /// The writer connection's page cache, in MiB (SQLite). Its commits
-    /// are small, unlike an import's; see [`casetrail_ledger::Store::limit_page_cache`].
+    /// are small, unlike an import's, and the pages it reads again are few:
+    /// the rest come from the OS's cache. Below 1 GiB of file each commit
+    /// that splits a page walks the whole cache, so 4 MiB, not 64, measured
+    /// faster (BENCHMARKS.md); see [`casetrail_ledger::Store::limit_page_cache`].
     pub writer_page_cache_mib: u64,
     /// Read-only connections opened beside the writer's (reads never wait
     /// for a commit); 0 reads under the ledger's lock, as before them.
@@ -70,7 +73,7 @@ impl Default for WebConfig {
             today: None,
             login_failures_max: 5,
             write_batch_max: 1024,
-            writer_page_cache_mib: 64,
+            writer_page_cache_mib: 4,
             read_connections: 4,
             webhook_secrets: None,
         }
