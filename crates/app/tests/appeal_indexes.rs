@@ -3,11 +3,12 @@
 //! open appeals under their holders with their due dates, the request list
 //! (`requested/{newest-first instant}/{appeal}`) every appeal under its
 //! first registration; a database from before them gets the same from its
-//! appeal documents when opened.
+//! appeal documents when opened. An applicant's thread (repeat appeals)
+//! holds their answered appeals, and nothing unanswered.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use casetrail_app::projector::appeal_index::AppealIndex;
 use casetrail_app::projector::queue::{self, Held};
@@ -15,6 +16,7 @@ use casetrail_app::projector::requested::{self, Requested};
 use casetrail_app::projector::{kind, tallies};
 use casetrail_app::testing::{all_docs, index, ledger_at, postgres, sqlite, Backend};
 use casetrail_app::Incoming;
+use casetrail_domain::appeal::repeat::{self, ApplicantThread};
 use casetrail_domain::appeal::{AppealState, AppealStatus};
 use casetrail_exchange::JsonLines;
 use casetrail_ledger::ProjectionDoc;
@@ -34,8 +36,14 @@ fn the_indexes_are_what_the_appeals_say(backend: Backend) {
 
     let mut held = BTreeMap::new();
     let mut listed = BTreeMap::new();
+    let mut answered: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for doc in all_docs(ledger.store(), kind::APPEAL) {
         let state: AppealState = serde_json::from_str(&doc.doc).unwrap();
+        if let (AppealStatus::Answered, Some(thread)) =
+            (state.status, repeat::thread_key(state.applicant.as_deref(), &state.category))
+        {
+            answered.entry(thread).or_default().insert(state.appeal.clone());
+        }
         if state.status == AppealStatus::Open {
             let holder = state.holder().to_string();
             let entry = Held { appeal: state.appeal.clone(), due: state.statutory_due() };
@@ -51,6 +59,23 @@ fn the_indexes_are_what_the_appeals_say(backend: Backend) {
     assert!(listed.len() > held.len());
     assert_eq!(index::<Held>(ledger.store(), kind::HELD), held, "queues kept on append");
     assert_eq!(index::<Requested>(ledger.store(), kind::REQUESTED), listed, "request list kept on append");
+    let threads: BTreeMap<String, ApplicantThread> = index::<ApplicantThread>(ledger.store(), kind::APPEAL_THREAD)
+        .into_iter()
+        .map(|(key, (_, thread))| (key, thread))
+        .collect();
+    assert!(answered.len() > 10, "a simulated half year answers appeals: {}", answered.len());
+    for (key, appeals) in &answered {
+        let kept: BTreeSet<String> =
+            threads.get(key).into_iter().flat_map(|thread| &thread.appeals).map(|e| e.appeal.clone()).collect();
+        assert!(kept.is_superset(appeals), "thread {key} keeps its answered appeals {appeals:?}: {kept:?}");
+    }
+    let unanswered: Vec<&str> = threads
+        .values()
+        .flat_map(|thread| &thread.appeals)
+        .filter(|entry| entry.answered.is_none())
+        .map(|entry| entry.appeal.as_str())
+        .collect();
+    assert!(unanswered.is_empty(), "threads keep no unanswered appeal: {unanswered:?}");
 
     // A database from before the indexes: none of them, older marks.
     let mut tx = ledger.store().begin().unwrap();

@@ -161,16 +161,17 @@ impl Projector {
         let changes =
             tally::change(current.as_ref(), &state).map_err(|error| RuleViolation::new("at", error.to_string()))?;
 
-        // Then write.
+        // Then write. The thread is written only when it changes.
+        let mut thread_changed = false;
         match &event.record {
             Record::AppealRegistered(r) => {
                 if let Some(thread) = thread.as_mut() {
                     state.repeat_of = thread.repeat_of(rules, day);
-                    thread.registered(&number, day);
                 }
                 if let (Some(link), Some(thread)) = (&state.repeat_of, thread.as_mut()) {
                     self.count(&link.agency, day, APPEALS_REPEATED_AGAINST, 1);
                     if thread.mark_repeated(link) {
+                        thread_changed = true;
                         self.count_tally(&link.agency, link.answer_turn_received_on, TallyMetric::Repeated, 1);
                     }
                 }
@@ -185,6 +186,7 @@ impl Projector {
             Record::AppealAnswered(r) => {
                 if let Some(thread) = thread.as_mut() {
                     thread.answered(&state);
+                    thread_changed = true;
                 }
                 self.count(r.agency.as_str(), day, metric::APPEALS_ANSWERED, 1);
             }
@@ -212,7 +214,7 @@ impl Projector {
             let opened = dispute::on_cycle(dispute_doc, &number, cycle, region, prosecutor, at);
             self.put(kind::DISPUTE, &number, Some(&opened.addressed_to.clone()), &opened)?;
         }
-        if let (Some(thread), Some(key)) = (thread, thread_key) {
+        if let (Some(thread), Some(key), true) = (thread, thread_key, thread_changed) {
             self.put(kind::APPEAL_THREAD, &key, None, &thread)?;
         }
         for ((agency, receipt_day, metric), delta) in changes {

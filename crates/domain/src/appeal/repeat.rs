@@ -3,16 +3,20 @@
 //! appeal was answered. The new appeal is linked to the earlier one and
 //! counted against the body that answered it.
 //!
-//! The applicant's appeals in one category are kept in one small document,
-//! the *thread* (`appeal_thread/{applicant}/{category}`).
+//! The applicant's answered appeals in one category are kept in one small
+//! document, the *thread* (`appeal_thread/{applicant}/{category}`). Only
+//! an answer can be repeated, so a registration reads the thread and writes
+//! it only when it marks an answer repeated for the first time: most
+//! registrations leave it as it is. (Threads written before this kept
+//! unanswered appeals too; they are ignored.)
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{rules::AppealRules, AppealState, Departure};
 
-/// Appeals remembered per thread; the oldest are dropped first (a repeat
-/// looks back only one window).
+/// Answered appeals remembered per thread; the oldest are dropped first (a
+/// repeat looks back only one window).
 pub const THREAD_APPEALS_MAX: usize = 200;
 
 /// The answered appeal a new appeal repeats.
@@ -40,7 +44,7 @@ pub struct ThreadEntry {
     pub repeated: bool,
 }
 
-/// One applicant's appeals in one category.
+/// One applicant's answered appeals in one category.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicantThread {
     pub appeals: Vec<ThreadEntry>,
@@ -75,16 +79,6 @@ impl ApplicantThread {
         }
     }
 
-    pub fn registered(&mut self, appeal: &str, registered_on: NaiveDate) {
-        if self.appeals.iter().any(|entry| entry.appeal == appeal) {
-            return;
-        }
-        self.appeals.push(ThreadEntry { appeal: appeal.to_owned(), registered_on, answered: None, repeated: false });
-        if self.appeals.len() > THREAD_APPEALS_MAX {
-            self.appeals.remove(0);
-        }
-    }
-
     /// Records an appeal's answer (from its state after the answer).
     pub fn answered(&mut self, state: &AppealState) {
         let turn = state.current();
@@ -97,12 +91,17 @@ impl ApplicantThread {
         };
         match self.appeals.iter_mut().find(|entry| entry.appeal == state.appeal) {
             Some(entry) => entry.answered = Some(link),
-            None => self.appeals.push(ThreadEntry {
-                appeal: state.appeal.clone(),
-                registered_on: state.first().received_on,
-                answered: Some(link),
-                repeated: false,
-            }),
+            None => {
+                self.appeals.push(ThreadEntry {
+                    appeal: state.appeal.clone(),
+                    registered_on: state.first().received_on,
+                    answered: Some(link),
+                    repeated: false,
+                });
+                if self.appeals.len() > THREAD_APPEALS_MAX {
+                    self.appeals.remove(0);
+                }
+            }
         }
     }
 }

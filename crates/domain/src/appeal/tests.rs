@@ -203,7 +203,6 @@ fn repeats_link_to_the_latest_answer_within_the_window() {
     let rules = rules::rules().expect("rules");
     let (answered, _) = run(&[event(REGISTERED), answer("2026-03-10", "akimat")]);
     let mut thread = repeat::ApplicantThread::default();
-    thread.registered("A-1", day(2026, 3, 2));
     assert_eq!(thread.repeat_of(rules, day(2026, 3, 5)), None, "not answered yet");
     thread.answered(&answered);
     let link = thread.repeat_of(rules, day(2026, 6, 8)).expect("within 90 days");
