@@ -3,12 +3,14 @@
 //! `serde_json::Value` and canonicalising that ([`crate::jcs`]), without
 //! building the tree of maps and strings in between.
 //!
-//! Objects are the only part that needs buffering: each member's value is
-//! written to a buffer of its own, and the members are sorted by name when
-//! the object ends. A name given twice keeps its last value, as inserting
-//! into a JSON map does.
+//! Objects are the only part that needs buffering: the members' values are
+//! written one after another to the object's buffer, and the members are
+//! sorted by name when the object ends. A name given twice keeps its last
+//! value, as inserting into a JSON map does.
 
+use std::borrow::Cow;
 use std::fmt::Display;
+use std::ops::Range;
 
 use serde::ser::{self, Serialize};
 
@@ -32,23 +34,29 @@ type Result<T = ()> = std::result::Result<T, CanonicalError>;
 /// the value's own member of that name).
 pub fn object_with_members<T: Serialize + ?Sized>(value: &T, extra: &[(&str, &str)]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(256);
-    let seed = extra
-        .iter()
-        .map(|(name, text)| {
-            let mut bytes = Vec::with_capacity(text.len() + 2);
-            write_string(&mut bytes, text);
-            ((*name).to_owned(), bytes)
-        })
-        .collect();
+    let mut seed = Object::default();
+    for (name, text) in extra {
+        let start = seed.values.len();
+        write_string(&mut seed.values, text);
+        seed.members.push((Cow::Owned((*name).to_owned()), start..seed.values.len()));
+    }
     value.serialize(Writer { out: &mut out, seed: Some(seed) })?;
     Ok(out)
+}
+
+/// An object's members so far: each one's name and where its value's bytes
+/// are in `values`.
+#[derive(Default)]
+struct Object {
+    members: Vec<(Cow<'static, str>, Range<usize>)>,
+    values: Vec<u8>,
 }
 
 /// Writes one value; `seed` is set only for the top level of
 /// [`object_with_members`], which must be an object.
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
-    seed: Option<Vec<(String, Vec<u8>)>>,
+    seed: Option<Object>,
 }
 
 impl<'a> Writer<'a> {
@@ -66,8 +74,8 @@ impl<'a> Writer<'a> {
     }
 
     fn members(self) -> Members<'a> {
-        let members = self.seed.unwrap_or_default();
-        Members { out: self.out, seeded: members.len(), members, variant: false, name: None }
+        let object = self.seed.unwrap_or_default();
+        Members { out: self.out, seeded: object.members.len(), object, variant: false, name: None }
     }
 
     fn integer(self, integer: impl itoa::Integer) -> Result {
@@ -230,7 +238,7 @@ impl<'a> ser::Serializer for Writer<'a> {
             return Err(CanonicalError("the value did not serialise to a JSON object".into()));
         }
         self.variant_member(variant);
-        Ok(Members { out: self.out, members: Vec::new(), seeded: 0, variant: true, name: None })
+        Ok(Members { out: self.out, object: Object::default(), seeded: 0, variant: true, name: None })
     }
 }
 
@@ -299,11 +307,11 @@ impl ser::SerializeTupleVariant for Items<'_> {
     }
 }
 
-/// An object's members, each value written to its own buffer; sorted and
-/// written when the object ends.
+/// An object being written: its members are collected in an [`Object`],
+/// then sorted and written when the object ends.
 struct Members<'a> {
     out: &'a mut Vec<u8>,
-    members: Vec<(String, Vec<u8>)>,
+    object: Object,
     /// The first `seeded` members were added by [`object_with_members`].
     seeded: usize,
     /// A struct variant's object, inside `{"variant":…}`.
@@ -312,15 +320,16 @@ struct Members<'a> {
 }
 
 impl Members<'_> {
-    fn member<T: Serialize + ?Sized>(&mut self, name: String, value: &T) -> Result {
-        let mut bytes = Vec::new();
-        value.serialize(Writer::nested(&mut bytes))?;
-        self.members.push((name, bytes));
+    fn member<T: Serialize + ?Sized>(&mut self, name: Cow<'static, str>, value: &T) -> Result {
+        let Object { members, values } = &mut self.object;
+        let start = values.len();
+        value.serialize(Writer::nested(values))?;
+        members.push((name, start..values.len()));
         Ok(())
     }
 
     fn close(self) -> Result {
-        let Members { out, mut members, seeded, variant, .. } = self;
+        let Members { out, object: Object { members, values }, seeded, variant, .. } = self;
         let mut order: Vec<usize> = (0..members.len()).collect();
         // Stable: members of one name stay in the order given, added first.
         order.sort_by(|&left, &right| utf16_order(&members[left].0, &members[right].0));
@@ -339,7 +348,7 @@ impl Members<'_> {
             }
             write_string(out, &members[chosen].0);
             out.push(b':');
-            out.append(&mut members[chosen].1);
+            out.extend_from_slice(&values[members[chosen].1.clone()]);
             start = end;
         }
         out.push(b'}');
@@ -359,7 +368,7 @@ impl ser::SerializeMap for Members<'_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         let name = self.name.take().ok_or_else(|| CanonicalError("a map value came without its key".into()))?;
-        self.member(name, value)
+        self.member(Cow::Owned(name), value)
     }
     fn end(self) -> Result {
         self.close()
@@ -370,7 +379,7 @@ impl ser::SerializeStruct for Members<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
-        self.member(name.to_owned(), value)
+        self.member(Cow::Borrowed(name), value)
     }
     fn end(self) -> Result {
         self.close()
@@ -381,7 +390,7 @@ impl ser::SerializeStructVariant for Members<'_> {
     type Ok = ();
     type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result {
-        self.member(name.to_owned(), value)
+        self.member(Cow::Borrowed(name), value)
     }
     fn end(self) -> Result {
         self.close()
