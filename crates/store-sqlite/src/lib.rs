@@ -774,4 +774,18 @@ mod tests {
         // An in-memory database has nothing to flush.
         assert!(SqliteStore::in_memory().unwrap().commit_sync().unwrap().is_none());
     }
+
+    /// The options `.cargo/config.toml` builds the bundled SQLite with: no
+    /// global mutex taken for every allocation and every page a connection
+    /// reads (see that file).
+    #[test]
+    fn the_bundled_sqlite_takes_no_global_mutex_per_page_or_allocation() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut statement = store.connection().prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> =
+            statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+        assert!(options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!options.iter().any(|option| option == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+        assert!(options.iter().any(|option| option == "THREADSAFE=1"), "{options:?}");
+    }
 }
