@@ -24,8 +24,9 @@ pub mod webhook;
 pub mod writer;
 
 use anyhow::Context;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -65,9 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::routes())
         .merge(webhook::routes())
         .merge(pages::routes())
-        .layer(axum::middleware::from_fn(read_whole_body))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), every_request))
         .with_state(state)
 }
 
@@ -107,25 +106,39 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// The largest request body the server reads (forms, JSON, Open311).
 const BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
-/// Reads every request's body before the handler runs, so that a handler
+/// What every request goes through, in one layer (a layer of its own costs
+/// each request a clone of a boxed service and a boxed future): it is
+/// counted and timed by route, its body is read whole, and its answer gets
+/// the security headers.
+async fn every_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let timer = metrics::RequestTimer::start(&request);
+    let response = match read_whole_body(request).await {
+        Ok(request) => next.run(request).await,
+        Err(refused) => refused,
+    };
+    timer.finish(&state, &response);
+    with_security_headers(response)
+}
+
+/// Reads the request's body before the handler runs, so that a handler
 /// that refuses early or needs no body still leaves the connection clean
 /// for the client's next request (an unread body makes the server close a
 /// keep-alive connection, and a client's next POST on it fails).
-async fn read_whole_body(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn read_whole_body(request: Request) -> Result<Request, Response> {
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, BODY_BYTES_MAX).await {
-        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
-        Err(_) => (
+        Ok(bytes) => Ok(Request::from_parts(parts, axum::body::Body::from(bytes))),
+        Err(_) => Err((
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is larger than {BODY_BYTES_MAX} bytes or was cut off"),
         )
-            .into_response(),
+            .into_response()),
     }
 }
 
 /// Headers every answer carries: no framing, no sniffing, no referrer, and
 /// nothing loaded from anywhere but this server.
-async fn security_headers(mut response: Response) -> Response {
+fn with_security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

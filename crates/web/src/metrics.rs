@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::WebError;
@@ -167,21 +166,33 @@ fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Counts every request by its route pattern.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // Both are shared, not copied: a matched path is reference-counted and
-    // a standard method is a constant.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    state.metrics.observe(
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
+/// One request being counted by its route pattern and timed.
+pub struct RequestTimer {
+    route: Option<MatchedPath>,
+    method: axum::http::Method,
+    started: Instant,
+}
+
+impl RequestTimer {
+    /// Starts timing. Both are shared, not copied: a matched path is
+    /// reference-counted and a standard method is a constant.
+    pub fn start(request: &Request) -> Self {
+        RequestTimer {
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: request.method().clone(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts the request with its answer's status and duration.
+    pub fn finish(self, state: &AppState, response: &Response) {
+        state.metrics.observe(
+            self.route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            self.method.as_str(),
+            response.status().as_u16(),
+            self.started.elapsed().as_secs_f64(),
+        );
+    }
 }
 
 /// `GET /metrics`.
