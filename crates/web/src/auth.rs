@@ -442,7 +442,7 @@ async fn api_key_principal(state: &AppState, credential: &str) -> Result<Princip
         id: key.key_id.clone(),
         role: key.role,
         agency: key.agency.clone(),
-        scope: Scope::of(key.role, agency.as_ref()),
+        scope: Scope::of(key.role, agency.as_deref()),
         via: Via::ApiKey,
     })
 }

@@ -62,8 +62,8 @@ const API_KEYS_CACHED_MAX: usize = 10_000;
 struct RegistryCache {
     /// [`Writer::registry_changes`] when the entries were read.
     generation: u64,
-    agencies: Option<(Instant, Arc<BTreeMap<String, AgencyState>>)>,
-    api_keys: HashMap<String, (Instant, Option<ApiKeyState>)>,
+    agencies: Option<(Instant, Arc<BTreeMap<String, Arc<AgencyState>>>)>,
+    api_keys: HashMap<String, (Instant, Option<Arc<ApiKeyState>>)>,
 }
 
 impl RegistryCache {
@@ -157,8 +157,9 @@ impl AppState {
     }
 
     /// Every agency by slug, from the cache when it is fresh (agencies scope
-    /// every authorization; they change rarely).
-    pub async fn agencies(&self) -> Result<Arc<BTreeMap<String, AgencyState>>, WebError> {
+    /// every authorization; they change rarely). Entries are shared with
+    /// the requests that ask, not copied.
+    async fn agencies(&self) -> Result<Arc<BTreeMap<String, Arc<AgencyState>>>, WebError> {
         let generation = self.writer.registry_changes();
         if let Some((read_at, agencies)) = &self.registry_cache()?.current(generation).agencies {
             if read_at.elapsed() < REGISTRY_CACHE_TTL {
@@ -166,14 +167,16 @@ impl AppState {
             }
         }
         let read_at = Instant::now();
-        let agencies = Arc::new(self.read(crate::docs::agencies).await?);
+        let agencies = self.read(crate::docs::agencies).await?;
+        let agencies: Arc<BTreeMap<_, _>> =
+            Arc::new(agencies.into_iter().map(|(slug, agency)| (slug, Arc::new(agency))).collect());
         self.registry_cache()?.current(generation).agencies = Some((read_at, agencies.clone()));
         Ok(agencies)
     }
 
     /// An API key by id (its secret's hash, its role and agency), from the
     /// cache when it is fresh.
-    pub async fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyState>, WebError> {
+    pub async fn api_key(&self, key_id: &str) -> Result<Option<Arc<ApiKeyState>>, WebError> {
         let generation = self.writer.registry_changes();
         if let Some((read_at, key)) = self.registry_cache()?.current(generation).api_keys.get(key_id) {
             if read_at.elapsed() < REGISTRY_CACHE_TTL {
@@ -183,6 +186,7 @@ impl AppState {
         let read_at = Instant::now();
         let id = key_id.to_owned();
         let key: Option<ApiKeyState> = self.read(move |store| crate::docs::load(store, kind::APIKEY, &id)).await?;
+        let key = key.map(Arc::new);
         let mut cache = self.registry_cache()?;
         let keys = &mut cache.current(generation).api_keys;
         if keys.len() >= API_KEYS_CACHED_MAX {
@@ -193,7 +197,7 @@ impl AppState {
     }
 
     /// One agency, from [`AppState::agencies`].
-    pub async fn agency(&self, slug: &str) -> Result<Option<AgencyState>, WebError> {
+    pub async fn agency(&self, slug: &str) -> Result<Option<Arc<AgencyState>>, WebError> {
         Ok(self.agencies().await?.get(slug).cloned())
     }
 
