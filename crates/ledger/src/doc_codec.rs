@@ -76,8 +76,11 @@ pub fn encode(json: &str) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Documents below which [`encode_each`] compresses on the caller's thread:
-/// a second thread costs tens of microseconds to start.
-const SECOND_THREAD_DOCS_MIN: usize = 64;
+/// a second thread costs tens of microseconds to start, and a server's
+/// group commit (a few hundred documents, most too small to compress) did
+/// better without it on a busy machine (BENCHMARKS.md). An import's batch
+/// of 20,000 lines still compresses beside its writes.
+const SECOND_THREAD_DOCS_MIN: usize = 1024;
 
 /// Encodes `docs` in order, handing each one's bytes to `store` on the
 /// caller's thread. A large batch is compressed on a second thread while
