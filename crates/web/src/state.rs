@@ -58,11 +58,14 @@ pub const REGISTRY_CACHE_TTL: Duration = Duration::from_secs(5);
 /// API keys cached at most (the cache is emptied when full).
 const API_KEYS_CACHED_MAX: usize = 10_000;
 
+/// Every agency by slug, shared with the requests that ask, not copied.
+type Agencies = Arc<BTreeMap<String, Arc<AgencyState>>>;
+
 #[derive(Default)]
 struct RegistryCache {
     /// [`Writer::registry_changes`] when the entries were read.
     generation: u64,
-    agencies: Option<(Instant, Arc<BTreeMap<String, Arc<AgencyState>>>)>,
+    agencies: Option<(Instant, Agencies)>,
     api_keys: HashMap<String, (Instant, Option<Arc<ApiKeyState>>)>,
 }
 
@@ -157,9 +160,8 @@ impl AppState {
     }
 
     /// Every agency by slug, from the cache when it is fresh (agencies scope
-    /// every authorization; they change rarely). Entries are shared with
-    /// the requests that ask, not copied.
-    async fn agencies(&self) -> Result<Arc<BTreeMap<String, Arc<AgencyState>>>, WebError> {
+    /// every authorization; they change rarely).
+    async fn agencies(&self) -> Result<Agencies, WebError> {
         let generation = self.writer.registry_changes();
         if let Some((read_at, agencies)) = &self.registry_cache()?.current(generation).agencies {
             if read_at.elapsed() < REGISTRY_CACHE_TTL {
@@ -168,7 +170,7 @@ impl AppState {
         }
         let read_at = Instant::now();
         let agencies = self.read(crate::docs::agencies).await?;
-        let agencies: Arc<BTreeMap<_, _>> =
+        let agencies: Agencies =
             Arc::new(agencies.into_iter().map(|(slug, agency)| (slug, Arc::new(agency))).collect());
         self.registry_cache()?.current(generation).agencies = Some((read_at, agencies.clone()));
         Ok(agencies)
