@@ -24,8 +24,8 @@ impl Projector {
     pub(super) fn count_alert(&mut self, alert: &Alert) {
         if let Some(agency) = &alert.agency {
             let day = casetrail_types::time::local_date(alert.at);
-            let name = format!("{}{}", metric::ALERT_PREFIX, alert.alert);
-            *self.counters.entry((agency.clone(), day, Cow::Owned(name))).or_default() += 1;
+            let kind = Cow::Owned(alert.alert.clone());
+            *self.counters.entry((agency.clone(), day, metric::ALERT_PREFIX, kind)).or_default() += 1;
         }
     }
 }

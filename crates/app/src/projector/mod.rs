@@ -168,6 +168,11 @@ pub struct Alert {
 
 type DocKey = (&'static str, String);
 
+/// The projector's maps: ahash, keyed per process (the keys come from
+/// records, so a fixed hash would let a sender collide them), without
+/// SipHash's cost on every document and counter of a batch.
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
 /// One batch's view of the projections.
 ///
 /// Convention for the `apply_*` functions: read every document first, ask
@@ -178,9 +183,11 @@ pub struct Projector {
     /// Loaded or created documents: `None` means "known to be absent".
     /// Documents are kept as their JSON text: parsed into their typed state
     /// on `get`, serialised on `put`; no JSON trees are built (see BENCHMARKS.md).
-    docs: HashMap<DocKey, Option<(Option<String>, String)>>,
+    docs: FastMap<DocKey, Option<(Option<String>, String)>>,
     dirty: BTreeMap<DocKey, ()>,
-    counters: HashMap<(String, NaiveDate, Cow<'static, str>), i64>,
+    /// Counter deltas by agency, day and name (a prefix and the rest, put
+    /// together once per counter when the batch is flushed).
+    counters: FastMap<(String, NaiveDate, &'static str, Cow<'static, str>), i64>,
     /// Sequence number of the event being applied.
     seq: u64,
     /// Alerts raised by the event being applied so far.
@@ -336,7 +343,7 @@ impl Projector {
     }
 
     pub(super) fn count(&mut self, agency: &str, day: NaiveDate, metric: &'static str, delta: i64) {
-        *self.counters.entry((agency.to_owned(), day, Cow::Borrowed(metric))).or_default() += delta;
+        *self.counters.entry((agency.to_owned(), day, "", Cow::Borrowed(metric))).or_default() += delta;
     }
 
     /// Adds to a scorecard tally, by the turn's receipt day and its month.
@@ -344,7 +351,7 @@ impl Projector {
         let name = metric.name();
         let month = receipt_day.with_day(1).unwrap_or(receipt_day);
         for (day, prefix) in [(receipt_day, metric::TALLY_DAY_PREFIX), (month, metric::TALLY_MONTH_PREFIX)] {
-            *self.counters.entry((agency.to_owned(), day, Cow::Owned(format!("{prefix}{name}")))).or_default() += delta;
+            *self.counters.entry((agency.to_owned(), day, prefix, name.clone())).or_default() += delta;
         }
     }
 
@@ -432,7 +439,10 @@ impl Projector {
         let deltas: Vec<CounterDelta> = std::mem::take(&mut self.counters)
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
-            .map(|((agency, day, metric), delta)| CounterDelta { agency, day, metric: metric.into_owned(), delta })
+            .map(|((agency, day, prefix, name), delta)| {
+                let metric = if prefix.is_empty() { name.into_owned() } else { format!("{prefix}{name}") };
+                CounterDelta { agency, day, metric, delta }
+            })
             .collect();
         tx.add_counters(&deltas)?;
         self.docs.clear();
