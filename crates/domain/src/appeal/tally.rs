@@ -54,19 +54,19 @@ impl TallyMetric {
     /// but the two that carry a number: the projector names counters for
     /// every event it applies.
     pub fn name(&self) -> Cow<'static, str> {
-        Cow::Borrowed(match self {
-            Self::Received => "received",
-            Self::Answered => "answered",
-            Self::AnsweredOnTime => "answered_on_time",
-            Self::Forwarded => "forwarded",
-            Self::LateForward => "late_forward",
-            Self::PingPong => "ping_pong",
-            Self::Wandering => "wandering",
-            Self::CitizenDays(days) => return Cow::Owned(format!("citizen_days={days}")),
-            Self::OpenDue(day) => return Cow::Owned(format!("open_due={day}")),
-            Self::LastChange => "last_change",
-            Self::Repeated => "repeated",
-        })
+        match self {
+            Self::Received => "received".into(),
+            Self::Answered => "answered".into(),
+            Self::AnsweredOnTime => "answered_on_time".into(),
+            Self::Forwarded => "forwarded".into(),
+            Self::LateForward => "late_forward".into(),
+            Self::PingPong => "ping_pong".into(),
+            Self::Wandering => "wandering".into(),
+            Self::CitizenDays(days) => format!("citizen_days={days}").into(),
+            Self::OpenDue(day) => format!("open_due={day}").into(),
+            Self::LastChange => "last_change".into(),
+            Self::Repeated => "repeated".into(),
+        }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
