@@ -20,6 +20,7 @@ pub mod view;
 
 use casetrail_exchange::{AgencySlug, AppealKind, Channel, Event, ForwardReason, Outcome, Record};
 use casetrail_types::calendar::{CalendarError, WorkCalendar};
+use casetrail_types::iso_date;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +62,7 @@ pub enum Departure {
 pub struct Holding {
     pub agency: AgencySlug,
     pub received_at: DateTime<Utc>,
+    #[serde(serialize_with = "iso_date::serialize")]
     pub received_on: NaiveDate,
     /// Why it came here (absent for the first recipient and assignments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,27 +76,27 @@ pub struct Holding {
     #[serde(default)]
     pub regime: String,
     /// Last day of the statutory term counted from this receipt.
-    #[serde(default)]
+    #[serde(default, serialize_with = "iso_date::serialize")]
     pub due: NaiveDate,
     /// Last day on which this body may forward the appeal on time.
-    #[serde(default)]
+    #[serde(default, serialize_with = "iso_date::serialize")]
     pub forward_by: NaiveDate,
     /// The latest date an extension may reach.
-    #[serde(default)]
+    #[serde(default, serialize_with = "iso_date::serialize")]
     pub extension_max: NaiveDate,
     /// The day this body took the appeal into work (`appeal.accepted`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub accepted_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_seq: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub extended_until: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub extended_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_seq: Option<u64>,
     /// The day the turn ended (forwarded, answered or reassigned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub left_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_seq: Option<u64>,
@@ -143,6 +145,7 @@ pub struct RefusedForward {
     pub seq: u64,
     pub from: AgencySlug,
     pub to: AgencySlug,
+    #[serde(serialize_with = "iso_date::serialize")]
     pub on: NaiveDate,
 }
 
@@ -161,11 +164,11 @@ pub struct AppealState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applicant: Option<String>,
     /// The current holder's extension, if any (also kept on its holding).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub extended_until: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "iso_date::serialize_option")]
     pub answered_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,

@@ -165,6 +165,32 @@ impl YearCalendar {
         let bit = date.ordinal0() as usize;
         self.working[bit / 64] & (1 << (bit % 64)) != 0
     }
+
+    /// The ordinal (0 = 1 January) of the `n`-th working day (`n` ≥ 1) at
+    /// or after ordinal `from`, or how many working days there are from
+    /// `from` to the end of the year when fewer than `n`: a deadline is
+    /// counted a word of 64 days at a time, not day by day.
+    fn nth_working_from(&self, from: u32, n: u32) -> Result<u32, u32> {
+        let mut word = (from / 64) as usize;
+        let Some(first) = self.working.get(word) else { return Err(0) };
+        let mut bits = first & (u64::MAX << (from % 64));
+        let mut left = n;
+        loop {
+            let count = bits.count_ones();
+            if count >= left {
+                for _ in 1..left {
+                    bits &= bits - 1;
+                }
+                return Ok(word as u32 * 64 + bits.trailing_zeros());
+            }
+            left -= count;
+            word += 1;
+            match self.working.get(word) {
+                Some(next) => bits = *next,
+                None => return Err(n - left),
+            }
+        }
+    }
 }
 
 /// A working-day calendar made of per-year files.
@@ -173,9 +199,6 @@ pub struct WorkCalendar {
     years: BTreeMap<i32, YearCalendar>,
     load_error: Option<CalendarError>,
 }
-
-/// Stop searching for a working day after this many consecutive days off.
-const MAX_DAYS_OFF_IN_A_ROW: u32 = 60;
 
 impl WorkCalendar {
     /// Kazakhstan's calendar from the embedded files (2018..=2027), parsed
@@ -252,17 +275,7 @@ impl WorkCalendar {
 
     /// `date` if it is a working day, else the first working day after it.
     pub fn next_working_day_on_or_after(&self, date: NaiveDate) -> Result<NaiveDate, CalendarError> {
-        let mut d = date;
-        for _ in 0..=MAX_DAYS_OFF_IN_A_ROW {
-            if self.is_working_day(d)? {
-                return Ok(d);
-            }
-            d = Self::next_day(d)?;
-        }
-        Err(CalendarError::Data {
-            file: format!("kz-{}.toml", d.year()),
-            reason: format!("more than {MAX_DAYS_OFF_IN_A_ROW} days off in a row after {date}"),
-        })
+        self.nth_working_day_from(date, 1)
     }
 
     /// The `n`-th working day strictly after `start` (`start` itself is
@@ -272,11 +285,28 @@ impl WorkCalendar {
     pub fn add_working_days(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
         // Check the start's year too, so that no answer depends on a guess.
         self.year(start.year())?;
-        let mut d = start;
-        for _ in 0..n {
-            d = self.next_working_day_on_or_after(Self::next_day(d)?)?;
+        if n == 0 {
+            return Ok(start);
         }
-        Ok(d)
+        self.nth_working_day_from(Self::next_day(start)?, n)
+    }
+
+    /// The `n`-th working day (`n` ≥ 1) on or after `date`, through as many
+    /// years as it takes; every one of them must be known.
+    fn nth_working_day_from(&self, date: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        let (mut year, mut from, mut left) = (date.year(), date.ordinal0(), n);
+        loop {
+            match self.year(year)?.nth_working_from(from, left) {
+                Ok(ordinal0) => {
+                    return NaiveDate::from_yo_opt(year, ordinal0 + 1).ok_or(CalendarError::UnknownYear(year));
+                }
+                Err(found) => {
+                    left -= found;
+                    year = year.checked_add(1).ok_or(CalendarError::UnknownYear(year))?;
+                    from = 0;
+                }
+            }
+        }
     }
 
     /// The due date of an `n`-working-day term for something registered on
@@ -417,6 +447,37 @@ mod tests {
 
     fn add(start: NaiveDate, n: u32, expected: NaiveDate) {
         assert_eq!(cal().add_working_days(start, n), Ok(expected), "{start} + {n}");
+    }
+
+    #[test]
+    fn counting_by_words_finds_the_day_counting_one_by_one_finds() {
+        // Every start day of every known year, terms up to 40 working days
+        // (across New Year's too), against a count of single days.
+        let first = cal().years().next().unwrap();
+        let last = cal().known_through().unwrap();
+        let mut start = d(first, 1, 1);
+        while start <= last {
+            let mut day = start;
+            for n in 0..=40u32 {
+                if n > 0 {
+                    day = day.succ_opt().unwrap();
+                    while day <= last && !cal().is_working_day(day).unwrap() {
+                        day = day.succ_opt().unwrap();
+                    }
+                }
+                if day > last {
+                    assert!(matches!(cal().add_working_days(start, n), Err(CalendarError::UnknownYear(_))));
+                    break;
+                }
+                assert_eq!(cal().add_working_days(start, n).unwrap(), day, "{start} + {n}");
+            }
+            let on_or_after = cal().next_working_day_on_or_after(start);
+            if let Ok(day) = on_or_after {
+                assert!(day >= start && cal().is_working_day(day).unwrap());
+                assert_eq!(cal().working_days_between(start, day).unwrap(), u32::from(day != start));
+            }
+            start = start.succ_opt().unwrap();
+        }
     }
 
     #[test]

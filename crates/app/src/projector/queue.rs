@@ -26,6 +26,7 @@ pub const MARKER_KEY: &str = "held_index";
 pub struct Held {
     pub appeal: String,
     /// The statutory due date (an extension's `until` included).
+    #[serde(serialize_with = "casetrail_types::iso_date::serialize")]
     pub due: NaiveDate,
 }
 
