@@ -1,8 +1,8 @@
 //! Dates written as ISO 8601 text (`2026-12-05`) without `core::fmt`.
 //!
 //! chrono serializes a `NaiveDate` through its formatting machinery, which
-//! was a tenth of the time the ledger writer spent turning an appeal into
-//! its document (a registration writes five dates). Fields of documents
+//! was more than half of the time serde spent on an appeal's document in
+//! the ledger writer (a registration writes five dates). Fields of documents
 //! written on every event name these functions with
 //! `#[serde(serialize_with = "casetrail_types::iso_date::serialize")]` (or
 //! `serialize_option`); they read back through chrono as before. The text
