@@ -6,6 +6,7 @@ mod checkpoint;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use casetrail_ledger::{
     doc_codec, prefix_end, CommitSync, CounterDelta, LedgerState, NewQuarantine, ProjectionDoc, QuarantineEntry,
@@ -143,6 +144,12 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.connection
     }
+}
+
+/// `INSERT INTO events` of `rows` rows.
+fn insert_events_sql(rows: usize) -> String {
+    let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; rows].join(",");
+    format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {placeholders}")
 }
 
 fn ts(instant: &DateTime<Utc>) -> String {
@@ -519,32 +526,36 @@ impl Tx for SqliteTx<'_> {
     fn insert_events(&mut self, events: &[StoredEvent]) -> StoreResult<()> {
         // Full chunks share one multi-row statement; the rest go one row at
         // a time, so that a small batch (a group commit of the web server)
-        // never prepares a statement of its own length.
+        // never prepares a statement of its own length. Both statements'
+        // text is made once, and the rows' values are bound where they lie
+        // (SQLite copies them once, as it binds).
+        static ONE_ROW: LazyLock<String> = LazyLock::new(|| insert_events_sql(1));
+        static FULL_CHUNK: LazyLock<String> = LazyLock::new(|| insert_events_sql(INSERT_ROWS_PER_STATEMENT));
         let full = events.len() - events.len() % INSERT_ROWS_PER_STATEMENT;
         let (bulk, rest) = events.split_at(full);
         for chunk in bulk.chunks(INSERT_ROWS_PER_STATEMENT).chain(rest.chunks(1)) {
-            let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; chunk.len()].join(",");
-            let mut statement = self
-                .tx
-                .prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {placeholders}"))
-                .map_err(db("appending events"))?;
-            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(chunk.len() * 10);
-            for event in chunk {
-                use rusqlite::types::Value;
+            let sql = if chunk.len() == 1 { &ONE_ROW } else { &FULL_CHUNK };
+            let mut statement = self.tx.prepare_cached(sql).map_err(db("appending events"))?;
+            let instants: Vec<(String, String)> =
+                chunk.iter().map(|event| (ts(&event.recorded_at), ts(&event.at))).collect();
+            let numbers: Vec<(i64, i64)> =
+                chunk.iter().map(|event| (event.seq as i64, i64::from(event.schema_version))).collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 10);
+            for ((event, (recorded_at, at)), (seq, schema_version)) in chunk.iter().zip(&instants).zip(&numbers) {
                 values.extend([
-                    Value::Integer(event.seq as i64),
-                    Value::Text(ts(&event.recorded_at)),
-                    Value::Text(event.source.clone()),
-                    Value::Text(event.idempotency_key.clone()),
-                    Value::Text(event.record_type.clone()),
-                    Value::Integer(i64::from(event.schema_version)),
-                    Value::Text(ts(&event.at)),
-                    Value::Blob(event.canonical.clone()),
-                    Value::Blob(event.leaf_hash.to_vec()),
-                    Value::Blob(event.tree_root.to_vec()),
+                    seq as &dyn rusqlite::ToSql,
+                    recorded_at,
+                    &event.source,
+                    &event.idempotency_key,
+                    &event.record_type,
+                    schema_version,
+                    at,
+                    &event.canonical,
+                    &event.leaf_hash,
+                    &event.tree_root,
                 ]);
             }
-            statement.execute(rusqlite::params_from_iter(values)).map_err(db("appending events"))?;
+            statement.execute(values.as_slice()).map_err(db("appending events"))?;
         }
         Ok(())
     }
