@@ -146,6 +146,38 @@ impl SqliteStore {
     }
 }
 
+/// Documents per upsert statement, largest first. A flush writes its
+/// documents in as few statements as these sizes allow: a statement's own
+/// work (its cursor, its step and reset) is shared by its rows, and only
+/// these few statements are ever prepared.
+const DOCS_PER_UPSERT: [usize; 3] = [64, 8, 1];
+
+/// Writes `docs`, whose stored bytes are `stored`, in one statement;
+/// `docs.len()` is one of [`DOCS_PER_UPSERT`].
+fn upsert_docs(tx: &Connection, docs: &[ProjectionDoc], stored: &[Vec<u8>]) -> StoreResult<()> {
+    static UPSERTS: LazyLock<[(usize, String); 3]> = LazyLock::new(|| {
+        DOCS_PER_UPSERT.map(|rows| {
+            let placeholders = vec!["(?,?,?,?)"; rows].join(",");
+            let sql = format!(
+                "INSERT INTO projection_docs (kind, key, agency, doc) VALUES {placeholders}
+                 ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc"
+            );
+            (rows, sql)
+        })
+    });
+    let Some((_, sql)) = UPSERTS.iter().find(|(rows, _)| *rows == docs.len()) else {
+        let reason = format!("no upsert statement for {} documents (a casetrail bug; report it)", docs.len());
+        return Err(StoreError::database("writing projections", reason));
+    };
+    let mut statement = tx.prepare_cached(sql).map_err(db("writing projections"))?;
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(docs.len() * 4);
+    for (doc, bytes) in docs.iter().zip(stored) {
+        values.extend([&doc.kind as &dyn rusqlite::ToSql, &doc.key, &doc.agency, bytes]);
+    }
+    statement.execute(values.as_slice()).map_err(db("writing projections"))?;
+    Ok(())
+}
+
 /// `INSERT INTO events` of `rows` rows.
 fn insert_events_sql(rows: usize) -> String {
     let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; rows].join(",");
@@ -620,17 +652,30 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn store_docs(&mut self, docs: &[ProjectionDoc]) -> StoreResult<()> {
-        let mut statement = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO projection_docs (kind, key, agency, doc) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc",
-            )
-            .map_err(db("writing projections"))?;
-        doc_codec::encode_each(docs, |doc, stored| {
-            statement.execute(params![doc.kind, doc.key, doc.agency, stored]).map_err(db("writing projections"))?;
+        // The largest statements are written as their documents come out of
+        // the codec (which may compress on a second thread meanwhile); what
+        // is left goes in the smaller ones.
+        let largest = DOCS_PER_UPSERT[0];
+        let tx: &Connection = &self.tx;
+        let mut stored: Vec<Vec<u8>> = Vec::with_capacity(largest.min(docs.len()));
+        let mut written = 0;
+        doc_codec::encode_each(docs, |_, bytes| {
+            stored.push(bytes);
+            if stored.len() == largest {
+                upsert_docs(tx, &docs[written..written + largest], &stored)?;
+                written += largest;
+                stored.clear();
+            }
             Ok(())
-        })
+        })?;
+        let (mut docs, mut stored) = (&docs[written..], &stored[..]);
+        for size in DOCS_PER_UPSERT {
+            while docs.len() >= size {
+                upsert_docs(tx, &docs[..size], &stored[..size])?;
+                (docs, stored) = (&docs[size..], &stored[size..]);
+            }
+        }
+        Ok(())
     }
 
     fn add_counters(&mut self, deltas: &[CounterDelta]) -> StoreResult<()> {
@@ -749,6 +794,39 @@ mod tests {
             .unwrap();
         assert!(stored.len() < JSON.len(), "a new document is stored compressed");
         assert_eq!(store.doc("appeal", "A-2").unwrap().unwrap().doc, JSON);
+    }
+
+    #[test]
+    fn documents_written_in_statements_of_every_size_read_back_and_the_last_write_wins() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        let doc = |key: usize, text: &str| ProjectionDoc {
+            kind: "appeal".into(),
+            key: format!("A-{key:03}"),
+            agency: key.is_multiple_of(2).then(|| "akimat-almaty".to_owned()),
+            doc: JSON.replace("A-1", text),
+        };
+        // 64 + 8 + 3: one statement of each size; then 9 of them again,
+        // one twice in the same call.
+        let first: Vec<ProjectionDoc> = (0..75).map(|key| doc(key, &format!("first-{key}"))).collect();
+        let mut second: Vec<ProjectionDoc> = (0..9).map(|key| doc(key * 8, &format!("second-{key}"))).collect();
+        second.push(doc(0, "third"));
+        let mut tx = store.begin().unwrap();
+        tx.store_docs(&first).unwrap();
+        tx.store_docs(&second).unwrap();
+        tx.commit().unwrap();
+
+        let count: i64 =
+            store.connection().query_row("SELECT count(*) FROM projection_docs", [], |row| row.get(0)).unwrap();
+        assert_eq!(count, 75);
+        for key in 0..75_usize {
+            let read = store.doc("appeal", &format!("A-{key:03}")).unwrap().unwrap();
+            let expected = match key {
+                0 => doc(0, "third"),
+                key if key.is_multiple_of(8) && key / 8 < 9 => doc(key, &format!("second-{}", key / 8)),
+                key => doc(key, &format!("first-{key}")),
+            };
+            assert_eq!(read, expected, "document {key}");
+        }
     }
 
     fn synchronous(store: &SqliteStore) -> i64 {
