@@ -152,24 +152,21 @@ impl SqliteStore {
 /// these few statements are ever prepared.
 const DOCS_PER_UPSERT: [usize; 3] = [64, 8, 1];
 
-/// Writes `docs`, whose stored bytes are `stored`, in one statement;
-/// `docs.len()` is one of [`DOCS_PER_UPSERT`].
-fn upsert_docs(tx: &Connection, docs: &[ProjectionDoc], stored: &[Vec<u8>]) -> StoreResult<()> {
-    static UPSERTS: LazyLock<[(usize, String); 3]> = LazyLock::new(|| {
-        DOCS_PER_UPSERT.map(|rows| {
-            let placeholders = vec!["(?,?,?,?)"; rows].join(",");
-            let sql = format!(
-                "INSERT INTO projection_docs (kind, key, agency, doc) VALUES {placeholders}
-                 ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc"
-            );
-            (rows, sql)
-        })
-    });
-    let Some((_, sql)) = UPSERTS.iter().find(|(rows, _)| *rows == docs.len()) else {
-        let reason = format!("no upsert statement for {} documents (a casetrail bug; report it)", docs.len());
-        return Err(StoreError::database("writing projections", reason));
-    };
-    let mut statement = tx.prepare_cached(sql).map_err(db("writing projections"))?;
+/// The upsert of each size of [`DOCS_PER_UPSERT`], in the same order.
+static DOC_UPSERTS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    DOCS_PER_UPSERT.map(|rows| {
+        format!(
+            "INSERT INTO projection_docs (kind, key, agency, doc) VALUES {}
+             ON CONFLICT (kind, key) DO UPDATE SET agency = excluded.agency, doc = excluded.doc",
+            values_placeholders(4, rows)
+        )
+    })
+});
+
+/// Writes `docs`, whose stored bytes are `stored`, with `upsert`: the
+/// entry of [`DOC_UPSERTS`] for `docs.len()`.
+fn upsert_docs(tx: &Connection, upsert: &str, docs: &[ProjectionDoc], stored: &[Vec<u8>]) -> StoreResult<()> {
+    let mut statement = tx.prepare_cached(upsert).map_err(db("writing projections"))?;
     let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(docs.len() * 4);
     for (doc, bytes) in docs.iter().zip(stored) {
         values.extend([&doc.kind as &dyn rusqlite::ToSql, &doc.key, &doc.agency, bytes]);
@@ -178,10 +175,15 @@ fn upsert_docs(tx: &Connection, docs: &[ProjectionDoc], stored: &[Vec<u8>]) -> S
     Ok(())
 }
 
+/// `(?,…,?),…` for `rows` rows of `columns` values.
+fn values_placeholders(columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(","));
+    vec![row; rows].join(",")
+}
+
 /// `INSERT INTO events` of `rows` rows.
 fn insert_events_sql(rows: usize) -> String {
-    let placeholders = vec!["(?,?,?,?,?,?,?,?,?,?)"; rows].join(",");
-    format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {placeholders}")
+    format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(10, rows))
 }
 
 fn ts(instant: &DateTime<Utc>) -> String {
@@ -568,12 +570,13 @@ impl Tx for SqliteTx<'_> {
         for chunk in bulk.chunks(INSERT_ROWS_PER_STATEMENT).chain(rest.chunks(1)) {
             let sql = if chunk.len() == 1 { &ONE_ROW } else { &FULL_CHUNK };
             let mut statement = self.tx.prepare_cached(sql).map_err(db("appending events"))?;
-            let instants: Vec<(String, String)> =
-                chunk.iter().map(|event| (ts(&event.recorded_at), ts(&event.at))).collect();
-            let numbers: Vec<(i64, i64)> =
-                chunk.iter().map(|event| (event.seq as i64, i64::from(event.schema_version))).collect();
+            // The columns stored in another form than the event holds them.
+            let converted: Vec<(i64, String, i64, String)> = chunk
+                .iter()
+                .map(|event| (event.seq as i64, ts(&event.recorded_at), i64::from(event.schema_version), ts(&event.at)))
+                .collect();
             let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 10);
-            for ((event, (recorded_at, at)), (seq, schema_version)) in chunk.iter().zip(&instants).zip(&numbers) {
+            for (event, (seq, recorded_at, schema_version, at)) in chunk.iter().zip(&converted) {
                 values.extend([
                     seq as &dyn rusqlite::ToSql,
                     recorded_at,
@@ -662,16 +665,16 @@ impl Tx for SqliteTx<'_> {
         doc_codec::encode_each(docs, |_, bytes| {
             stored.push(bytes);
             if stored.len() == largest {
-                upsert_docs(tx, &docs[written..written + largest], &stored)?;
+                upsert_docs(tx, &DOC_UPSERTS[0], &docs[written..written + largest], &stored)?;
                 written += largest;
                 stored.clear();
             }
             Ok(())
         })?;
         let (mut docs, mut stored) = (&docs[written..], &stored[..]);
-        for size in DOCS_PER_UPSERT {
+        for (size, upsert) in DOCS_PER_UPSERT.into_iter().zip(DOC_UPSERTS.iter()) {
             while docs.len() >= size {
-                upsert_docs(tx, &docs[..size], &stored[..size])?;
+                upsert_docs(tx, upsert, &docs[..size], &stored[..size])?;
                 (docs, stored) = (&docs[size..], &stored[size..]);
             }
         }
