@@ -1,8 +1,10 @@
 //! The embedded default backend: one SQLite file, WAL, every pragma explicit.
 
-#![forbid(unsafe_code)]
+// Unsafe code only where SQLite's C interface needs it (`wal_writes`).
+#![deny(unsafe_code)]
 
 mod checkpoint;
+mod wal_writes;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -85,7 +87,9 @@ fn db(action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and migrates it.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let connection = Connection::open(path).map_err(db("opening the SQLite file"))?;
+        wal_writes::register().map_err(|reason| StoreError::database("opening the SQLite file", reason))?;
+        let connection = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), wal_writes::VFS_NAME)
+            .map_err(db("opening the SQLite file"))?;
         let mut store = Self::init(connection)?;
         store._checkpointer = Some(checkpoint::Checkpointer::start(path)?);
         Ok(store)
