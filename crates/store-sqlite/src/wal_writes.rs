@@ -16,6 +16,9 @@
 //! done to the file (a read, a sync, a truncation, its size, a write
 //! anywhere but the end, closing it) first writes out what is gathered, so
 //! that the file is always as SQLite believes it to be when it looks.
+//! Frames still gathered when the transaction ends (spilled by one that
+//! rolled back) are dropped, never written: the database file is wrapped
+//! too, to see the WAL's write lock released ([`WALS`]).
 //!
 //! Only the connection that writes uses this VFS; readers and the
 //! background checkpoint open the same file with the default one (locks
@@ -24,9 +27,10 @@
 #![allow(unsafe_code)]
 
 use std::alloc::Layout;
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
-use std::sync::OnceLock;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rusqlite::ffi;
 
@@ -64,7 +68,7 @@ pub(crate) fn register() -> Result<(), String> {
                     return Err("SQLite has no default VFS".to_owned());
                 }
                 let mut vfs: ffi::sqlite3_vfs = ptr::read(default);
-                vfs.szOsFile = (*default).szOsFile.max(c_int::try_from(size_of::<WalFile>()).unwrap_or(c_int::MAX));
+                vfs.szOsFile = (*default).szOsFile.max(c_int::try_from(size_of::<Wrapped>()).unwrap_or(c_int::MAX));
                 vfs.pNext = ptr::null_mut();
                 vfs.zName = VFS_NAME_C.as_ptr();
                 vfs.xOpen = Some(open);
@@ -86,15 +90,22 @@ fn default_vfs() -> *mut ffi::sqlite3_vfs {
     DEFAULT_VFS.get().map_or(ptr::null_mut(), |address| *address as *mut ffi::sqlite3_vfs)
 }
 
-/// A WAL file opened through this VFS: SQLite's file object first, so
-/// SQLite can treat a pointer to it as a `sqlite3_file`.
+/// A file opened through this VFS and wrapped: SQLite's file object
+/// first, so SQLite can treat a pointer to it as a `sqlite3_file`.
 #[repr(C)]
-struct WalFile {
+struct Wrapped {
     base: ffi::sqlite3_file,
     /// The default VFS's file, allocated here with `layout`.
     real: *mut ffi::sqlite3_file,
     layout: Layout,
-    gathered: *mut Gathered,
+    state: *mut State,
+}
+
+struct State {
+    /// The database file's path (a WAL's own database's).
+    database: String,
+    /// A WAL's gathered frames (`None` for a database file).
+    gathered: Option<SharedGathered>,
 }
 
 /// Frames appended and not yet written.
@@ -109,6 +120,38 @@ struct Gathered {
     /// The last frame header appended ends a commit: its page (and any
     /// padding after it) is written at once.
     in_commit_frame: bool,
+}
+
+impl Gathered {
+    /// Forgets what is gathered without writing it.
+    fn discard(&mut self) {
+        self.bytes.clear();
+        self.end = None;
+        self.in_commit_frame = false;
+    }
+}
+
+/// The WALs open through this VFS, by their database's path.
+///
+/// A write transaction that rolls back may leave frames it spilled
+/// gathered here; once it ends, another connection (or process) may append
+/// its own frames at the same place, and writing the stale ones out later
+/// would overwrite them. So when a connection releases the WAL's write
+/// lock, the frames gathered for that database are dropped: a commit wrote
+/// its own out already, and no other connection could append while the
+/// lock was held.
+static WALS: LazyLock<Mutex<HashMap<String, Vec<SharedGathered>>>> = LazyLock::new(Mutex::default);
+
+/// A WAL's gathered frames, shared with [`WALS`].
+type SharedGathered = Arc<Mutex<Gathered>>;
+
+/// The lock SQLite's WAL index takes to append to the WAL (`WAL_WRITE_LOCK`).
+const WAL_WRITE_LOCK: c_int = 0;
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // What is guarded stays consistent at every return: a panic elsewhere
+    // does not make it unusable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
@@ -133,6 +176,30 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xUnfetch: None,
 };
 
+/// A database file's methods: the default VFS's, watching the WAL's write
+/// lock.
+static DATABASE_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+    iVersion: 3,
+    xClose: Some(close),
+    xRead: Some(read),
+    xWrite: Some(write),
+    xTruncate: Some(truncate),
+    xSync: Some(sync),
+    xFileSize: Some(file_size),
+    xLock: Some(lock),
+    xUnlock: Some(unlock),
+    xCheckReservedLock: Some(check_reserved_lock),
+    xFileControl: Some(file_control),
+    xSectorSize: Some(sector_size),
+    xDeviceCharacteristics: Some(device_characteristics),
+    xShmMap: Some(shm_map),
+    xShmLock: Some(shm_lock),
+    xShmBarrier: Some(shm_barrier),
+    xShmUnmap: Some(shm_unmap),
+    xFetch: Some(fetch),
+    xUnfetch: Some(unfetch),
+};
+
 unsafe extern "C" fn open(
     _vfs: *mut ffi::sqlite3_vfs,
     name: *const c_char,
@@ -145,10 +212,14 @@ unsafe extern "C" fn open(
         return ffi::SQLITE_ERROR;
     };
     // SAFETY (whole function): SQLite hands a file object of this VFS's
-    // `szOsFile` bytes, at least the default VFS's and a `WalFile`'s.
-    if flags & ffi::SQLITE_OPEN_WAL == 0 {
+    // `szOsFile` bytes, at least the default VFS's and a `Wrapped`'s, and
+    // names a database or WAL file by a NUL-terminated path.
+    let is_wal = flags & ffi::SQLITE_OPEN_WAL != 0;
+    if name.is_null() || !(is_wal || flags & ffi::SQLITE_OPEN_MAIN_DB != 0) {
         return unsafe { default_open(default, name, file, flags, out_flags) };
     }
+    let path = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    let database = if is_wal { path.strip_suffix("-wal").unwrap_or(&path) } else { &path }.to_owned();
     let size = usize::try_from(unsafe { (*default).szOsFile }).unwrap_or(0).max(1);
     let Ok(layout) = Layout::from_size_align(size, FILE_ALIGN) else { return ffi::SQLITE_ERROR };
     let real = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<ffi::sqlite3_file>();
@@ -167,46 +238,46 @@ unsafe extern "C" fn open(
         }
         return rc;
     }
-    let gathered = Box::into_raw(Box::<Gathered>::default());
+    let gathered = is_wal.then(|| {
+        let gathered = Arc::new(Mutex::new(Gathered::default()));
+        locked(&WALS).entry(database.clone()).or_default().push(gathered.clone());
+        gathered
+    });
+    let methods: &'static ffi::sqlite3_io_methods = if is_wal { &WAL_METHODS } else { &DATABASE_METHODS };
+    let state = Box::into_raw(Box::new(State { database, gathered }));
     unsafe {
-        file.cast::<WalFile>().write(WalFile {
-            base: ffi::sqlite3_file { pMethods: &WAL_METHODS },
-            real,
-            layout,
-            gathered,
-        });
+        file.cast::<Wrapped>().write(Wrapped { base: ffi::sqlite3_file { pMethods: methods }, real, layout, state });
     }
     ffi::SQLITE_OK
 }
 
-/// The WAL file and its gathered frames.
+/// The wrapped file and its state.
 ///
-/// SAFETY: `file` is a file this VFS opened as a WAL (its methods are
-/// `WAL_METHODS`), not yet closed; SQLite calls a file's methods from one
-/// thread at a time.
-unsafe fn parts<'a>(file: *mut ffi::sqlite3_file) -> (&'a WalFile, &'a mut Gathered) {
-    let wal = unsafe { &*file.cast::<WalFile>() };
-    (wal, unsafe { &mut *wal.gathered })
+/// SAFETY: `file` is a file this VFS opened and wrapped, not yet closed;
+/// SQLite calls a file's methods from one thread at a time.
+unsafe fn parts<'a>(file: *mut ffi::sqlite3_file) -> (&'a Wrapped, &'a State) {
+    let wrapped = unsafe { &*file.cast::<Wrapped>() };
+    (wrapped, unsafe { &*wrapped.state })
 }
 
 /// The default VFS's methods for the real file.
-fn real_methods(wal: &WalFile) -> &ffi::sqlite3_io_methods {
+fn real_methods(wrapped: &Wrapped) -> &ffi::sqlite3_io_methods {
     // SAFETY: the default VFS set them when it opened the file.
-    unsafe { &*(*wal.real).pMethods }
+    unsafe { &*(*wrapped.real).pMethods }
 }
 
 /// Writes out what is gathered.
-fn write_out(wal: &WalFile, gathered: &mut Gathered) -> c_int {
+fn write_out(wrapped: &Wrapped, gathered: &mut Gathered) -> c_int {
     if gathered.bytes.is_empty() {
         return ffi::SQLITE_OK;
     }
-    let Some(real_write) = real_methods(wal).xWrite else { return ffi::SQLITE_IOERR_WRITE };
+    let Some(real_write) = real_methods(wrapped).xWrite else { return ffi::SQLITE_IOERR_WRITE };
     let mut rc = ffi::SQLITE_OK;
     let mut offset = gathered.start;
     for piece in gathered.bytes.chunks(WRITE_BYTES_MAX) {
         let amount = c_int::try_from(piece.len()).unwrap_or(c_int::MAX);
         // SAFETY: the piece is `amount` bytes long.
-        rc = unsafe { real_write(wal.real, piece.as_ptr().cast(), amount, offset) };
+        rc = unsafe { real_write(wrapped.real, piece.as_ptr().cast(), amount, offset) };
         if rc != ffi::SQLITE_OK {
             break;
         }
@@ -215,21 +286,36 @@ fn write_out(wal: &WalFile, gathered: &mut Gathered) -> c_int {
     gathered.bytes.clear();
     if rc != ffi::SQLITE_OK {
         // What the file holds past `start` is not known now.
-        gathered.end = None;
-        gathered.in_commit_frame = false;
+        gathered.discard();
     }
     rc
 }
 
+/// Writes out what a WAL gathered (nothing for a database file).
+fn write_out_any(wrapped: &Wrapped, state: &State) -> c_int {
+    match &state.gathered {
+        Some(gathered) => write_out(wrapped, &mut locked(gathered)),
+        None => ffi::SQLITE_OK,
+    }
+}
+
 unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, amount: c_int, offset: i64) -> c_int {
-    let (wal, gathered) = unsafe { parts(file) };
+    let (wrapped, state) = unsafe { parts(file) };
+    let Some(real_write) = real_methods(wrapped).xWrite else { return ffi::SQLITE_IOERR_WRITE };
+    let Some(gathered) = &state.gathered else {
+        return unsafe { real_write(wrapped.real, data, amount, offset) };
+    };
+    let mut gathered = locked(gathered);
     let Ok(length) = usize::try_from(amount) else { return ffi::SQLITE_IOERR_WRITE };
     // SAFETY: SQLite passes `amount` readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) };
-    let restarts = offset == 0 && length == WAL_HEADER_BYTES;
-    if restarts {
+    let is_frame_header = length == FRAME_HEADER_BYTES;
+    if is_frame_header {
+        gathered.in_commit_frame = bytes[4..8] != [0, 0, 0, 0];
+    }
+    if offset == 0 && length == WAL_HEADER_BYTES {
         // The log starts over: what follows the header is new again.
-        let rc = write_out(wal, gathered);
+        let rc = write_out(wrapped, &mut gathered);
         if rc != ffi::SQLITE_OK {
             return rc;
         }
@@ -239,12 +325,11 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
     if gathered.end != Some(offset) {
         // Not an append (a frame rewritten in place, a checksum fixed):
         // straight to the file, after what was gathered before it.
-        let rc = write_out(wal, gathered);
+        let rc = write_out(wrapped, &mut gathered);
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        let Some(real_write) = real_methods(wal).xWrite else { return ffi::SQLITE_IOERR_WRITE };
-        let rc = unsafe { real_write(wal.real, data, amount, offset) };
+        let rc = unsafe { real_write(wrapped.real, data, amount, offset) };
         gathered.end = if rc == ffi::SQLITE_OK { gathered.end.max(Some(offset + i64::from(amount))) } else { None };
         return rc;
     }
@@ -253,27 +338,32 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
     }
     gathered.bytes.extend_from_slice(bytes);
     gathered.end = Some(offset + i64::from(amount));
-    if length == FRAME_HEADER_BYTES {
-        gathered.in_commit_frame = bytes[4..8] != [0, 0, 0, 0];
-        return ffi::SQLITE_OK;
-    }
-    if gathered.in_commit_frame || gathered.bytes.len() >= BUFFER_BYTES_MAX {
-        return write_out(wal, gathered);
+    if !is_frame_header && (gathered.in_commit_frame || gathered.bytes.len() >= BUFFER_BYTES_MAX) {
+        return write_out(wrapped, &mut gathered);
     }
     ffi::SQLITE_OK
 }
 
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
-    let (wal, gathered) = unsafe { parts(file) };
-    let written = write_out(wal, gathered);
-    let closed = match real_methods(wal).xClose {
-        Some(real_close) => unsafe { real_close(wal.real) },
+    let (wrapped, state) = unsafe { parts(file) };
+    let written = write_out_any(wrapped, state);
+    if let Some(gathered) = &state.gathered {
+        let mut wals = locked(&WALS);
+        if let Some(open) = wals.get_mut(&state.database) {
+            open.retain(|other| !Arc::ptr_eq(other, gathered));
+            if open.is_empty() {
+                wals.remove(&state.database);
+            }
+        }
+    }
+    let closed = match real_methods(wrapped).xClose {
+        Some(real_close) => unsafe { real_close(wrapped.real) },
         None => ffi::SQLITE_OK,
     };
     // SAFETY: both were allocated in `open` and nothing uses them now.
     unsafe {
-        drop(Box::from_raw(wal.gathered));
-        std::alloc::dealloc(wal.real.cast(), wal.layout);
+        drop(Box::from_raw(wrapped.state));
+        std::alloc::dealloc(wrapped.real.cast(), wrapped.layout);
         (*file).pMethods = ptr::null();
     }
     if written != ffi::SQLITE_OK {
@@ -283,59 +373,83 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-/// Writes out what is gathered, then calls the default VFS's method.
-macro_rules! after_writing_out {
-    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
-        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
-            let (wal, gathered) = unsafe { parts(file) };
-            let rc = write_out(wal, gathered);
-            if rc != ffi::SQLITE_OK {
-                return rc;
+/// Calls the default VFS's method, after writing out what a WAL gathered
+/// (`$first`) or leaving it (`$then`: nothing gathered matters to it).
+macro_rules! passed_on {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*) -> $out:ty, $missing:expr, $first:literal) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> $out {
+            let (wrapped, state) = unsafe { parts(file) };
+            if $first {
+                let rc = write_out_any(wrapped, state);
+                if rc != ffi::SQLITE_OK {
+                    return rc;
+                }
             }
-            match real_methods(wal).$method {
-                Some(method) => unsafe { method(wal.real $(, $arg)*) },
+            let _ = state;
+            match real_methods(wrapped).$method {
+                Some(method) => unsafe { method(wrapped.real $(, $arg)*) },
                 None => $missing,
             }
         }
     };
 }
 
-after_writing_out!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64), ffi::SQLITE_IOERR_READ);
-after_writing_out!(sync, xSync, (flags: c_int), ffi::SQLITE_IOERR_FSYNC);
-after_writing_out!(file_size, xFileSize, (size: *mut i64), ffi::SQLITE_IOERR_FSTAT);
-after_writing_out!(file_control, xFileControl, (op: c_int, arg: *mut c_void), ffi::SQLITE_NOTFOUND);
+passed_on!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64) -> c_int, ffi::SQLITE_IOERR_READ, true);
+passed_on!(sync, xSync, (flags: c_int) -> c_int, ffi::SQLITE_IOERR_FSYNC, true);
+passed_on!(file_size, xFileSize, (size: *mut i64) -> c_int, ffi::SQLITE_IOERR_FSTAT, true);
+passed_on!(file_control, xFileControl, (op: c_int, arg: *mut c_void) -> c_int, ffi::SQLITE_NOTFOUND, true);
+passed_on!(lock, xLock, (level: c_int) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(unlock, xUnlock, (level: c_int) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(check_reserved_lock, xCheckReservedLock, (out: *mut c_int) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(sector_size, xSectorSize, () -> c_int, 4096, false);
+passed_on!(device_characteristics, xDeviceCharacteristics, () -> c_int, 0, false);
+passed_on!(shm_map, xShmMap, (page: c_int, size: c_int, extend: c_int, out: *mut *mut c_void) -> c_int, ffi::SQLITE_IOERR_SHMMAP, false);
+passed_on!(shm_unmap, xShmUnmap, (delete: c_int) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(fetch, xFetch, (offset: i64, amount: c_int, out: *mut *mut c_void) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(unfetch, xUnfetch, (offset: i64, page: *mut c_void) -> c_int, ffi::SQLITE_OK, false);
 
 unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    let (wal, gathered) = unsafe { parts(file) };
-    let rc = write_out(wal, gathered);
-    if rc != ffi::SQLITE_OK {
-        return rc;
+    let (wrapped, state) = unsafe { parts(file) };
+    if let Some(gathered) = &state.gathered {
+        let mut gathered = locked(gathered);
+        let rc = write_out(wrapped, &mut gathered);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        gathered.end = None;
     }
-    gathered.end = None;
-    match real_methods(wal).xTruncate {
-        Some(method) => unsafe { method(wal.real, size) },
+    match real_methods(wrapped).xTruncate {
+        Some(method) => unsafe { method(wrapped.real, size) },
         None => ffi::SQLITE_IOERR_TRUNCATE,
     }
 }
 
-/// Calls the default VFS's method; nothing gathered matters to it.
-macro_rules! passed_on {
-    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
-        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
-            let (wal, _) = unsafe { parts(file) };
-            match real_methods(wal).$method {
-                Some(method) => unsafe { method(wal.real $(, $arg)*) },
-                None => $missing,
+unsafe extern "C" fn shm_lock(file: *mut ffi::sqlite3_file, offset: c_int, n: c_int, flags: c_int) -> c_int {
+    let (wrapped, state) = unsafe { parts(file) };
+    let releases_write_lock = flags & ffi::SQLITE_SHM_UNLOCK != 0
+        && flags & ffi::SQLITE_SHM_EXCLUSIVE != 0
+        && (offset..offset.saturating_add(n)).contains(&WAL_WRITE_LOCK);
+    if releases_write_lock {
+        // Still held: no other connection has appended since this one's
+        // transaction began.
+        if let Some(wals) = locked(&WALS).get(&state.database) {
+            for gathered in wals {
+                locked(gathered).discard();
             }
         }
-    };
+    }
+    match real_methods(wrapped).xShmLock {
+        Some(method) => unsafe { method(wrapped.real, offset, n, flags) },
+        None => ffi::SQLITE_IOERR_SHMLOCK,
+    }
 }
 
-passed_on!(lock, xLock, (level: c_int), ffi::SQLITE_OK);
-passed_on!(unlock, xUnlock, (level: c_int), ffi::SQLITE_OK);
-passed_on!(check_reserved_lock, xCheckReservedLock, (out: *mut c_int), ffi::SQLITE_OK);
-passed_on!(sector_size, xSectorSize, (), 4096);
-passed_on!(device_characteristics, xDeviceCharacteristics, (), 0);
+unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
+    let (wrapped, _) = unsafe { parts(file) };
+    if let Some(method) = real_methods(wrapped).xShmBarrier {
+        unsafe { method(wrapped.real) }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -445,5 +559,58 @@ mod tests {
         let check: String =
             Connection::open(&path).unwrap().query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
         assert_eq!(check, "ok");
+    }
+
+    #[test]
+    fn frames_of_a_rolled_back_transaction_never_overwrite_another_connections_commit() {
+        // The writer spills frames and rolls back; another connection then
+        // appends its own commit where they were; the writer's next
+        // transaction must not write the stale frames over it.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.db");
+        let first = writer(&path);
+        first.pragma_update(None, "cache_size", 10).unwrap();
+        let second = Connection::open(&path).unwrap();
+        second.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        commit_rows(&first, 1, 10, 100);
+        first.execute_batch("BEGIN IMMEDIATE").unwrap();
+        for k in 1000..1300i64 {
+            first.execute("INSERT INTO t (k, v) VALUES (?1, ?2)", params![k, vec![3u8; 3000]]).unwrap();
+        }
+        first.execute_batch("ROLLBACK").unwrap();
+        commit_rows(&second, 2000, 600, 3000);
+        commit_rows(&first, 3000, 5, 100);
+        drop((first, second));
+        let again = Connection::open(&path).unwrap();
+        assert_eq!(count_and_sum(&again), (615, 10 * 100 + 600 * 3000 + 5 * 100));
+        let check: String = again.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+        assert_eq!(check, "ok");
+    }
+
+    #[test]
+    fn a_writer_opened_on_a_log_that_holds_frames_appends_whole_commits() {
+        // The log outlives the first writer (a reader keeps it open), so
+        // the second writer's first frame lands in the middle of the file.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reopen.db");
+        let first = writer(&path);
+        let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        commit_rows(&first, 1, 3, 100);
+        drop(first);
+        register().unwrap();
+        let second = Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), VFS_NAME).unwrap();
+        for k in 10..15 {
+            // One row, one page, one frame: the commit frame comes first.
+            commit_rows(&second, k, 1, 10);
+            assert_eq!(count_and_sum(&reader).0, k - 6);
+        }
+        let copy = tempfile::tempdir().unwrap();
+        for suffix in ["", "-wal"] {
+            std::fs::copy(format!("{}{suffix}", path.display()), copy.path().join(format!("reopen.db{suffix}")))
+                .unwrap();
+        }
+        let recovered = Connection::open(copy.path().join("reopen.db")).unwrap();
+        assert_eq!(count_and_sum(&recovered), (8, 3 * 100 + 5 * 10));
+        drop((second, reader));
     }
 }
