@@ -123,10 +123,11 @@ struct Gathered {
 }
 
 impl Gathered {
-    /// Forgets what is gathered without writing it.
+    /// Forgets what is gathered without writing it. Where the handle's
+    /// writes end stays as it was: it only decides what is gathered, and
+    /// every write still goes where SQLite asked.
     fn discard(&mut self) {
         self.bytes.clear();
-        self.end = None;
         self.in_commit_frame = false;
     }
 }
@@ -287,6 +288,7 @@ fn write_out(wrapped: &Wrapped, gathered: &mut Gathered) -> c_int {
     if rc != ffi::SQLITE_OK {
         // What the file holds past `start` is not known now.
         gathered.discard();
+        gathered.end = None;
     }
     rc
 }
