@@ -155,6 +155,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A WAL's methods: the default VFS's, gathering appended frames.
 static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 1,
     xClose: Some(close),
@@ -177,28 +178,17 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xUnfetch: None,
 };
 
-/// A database file's methods: the default VFS's, watching the WAL's write
-/// lock.
+/// A database file's methods: the same (a database file gathers nothing),
+/// with the shared-memory ones, watching the WAL's write lock.
 static DATABASE_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 3,
-    xClose: Some(close),
-    xRead: Some(read),
-    xWrite: Some(write),
-    xTruncate: Some(truncate),
-    xSync: Some(sync),
-    xFileSize: Some(file_size),
-    xLock: Some(lock),
-    xUnlock: Some(unlock),
-    xCheckReservedLock: Some(check_reserved_lock),
-    xFileControl: Some(file_control),
-    xSectorSize: Some(sector_size),
-    xDeviceCharacteristics: Some(device_characteristics),
     xShmMap: Some(shm_map),
     xShmLock: Some(shm_lock),
     xShmBarrier: Some(shm_barrier),
     xShmUnmap: Some(shm_unmap),
     xFetch: Some(fetch),
     xUnfetch: Some(unfetch),
+    ..WAL_METHODS
 };
 
 unsafe extern "C" fn open(
@@ -375,19 +365,19 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-/// Calls the default VFS's method, after writing out what a WAL gathered
-/// (`$first`) or leaving it (`$then`: nothing gathered matters to it).
+/// Calls the default VFS's method (`$missing` when it has none), first
+/// writing out what a WAL gathered when `$write_out_first` (the method
+/// looks at the file's contents or size).
 macro_rules! passed_on {
-    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*) -> $out:ty, $missing:expr, $first:literal) => {
-        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> $out {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr, $write_out_first:literal) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
             let (wrapped, state) = unsafe { parts(file) };
-            if $first {
+            if $write_out_first {
                 let rc = write_out_any(wrapped, state);
                 if rc != ffi::SQLITE_OK {
                     return rc;
                 }
             }
-            let _ = state;
             match real_methods(wrapped).$method {
                 Some(method) => unsafe { method(wrapped.real $(, $arg)*) },
                 None => $missing,
@@ -396,19 +386,19 @@ macro_rules! passed_on {
     };
 }
 
-passed_on!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64) -> c_int, ffi::SQLITE_IOERR_READ, true);
-passed_on!(sync, xSync, (flags: c_int) -> c_int, ffi::SQLITE_IOERR_FSYNC, true);
-passed_on!(file_size, xFileSize, (size: *mut i64) -> c_int, ffi::SQLITE_IOERR_FSTAT, true);
-passed_on!(file_control, xFileControl, (op: c_int, arg: *mut c_void) -> c_int, ffi::SQLITE_NOTFOUND, true);
-passed_on!(lock, xLock, (level: c_int) -> c_int, ffi::SQLITE_OK, false);
-passed_on!(unlock, xUnlock, (level: c_int) -> c_int, ffi::SQLITE_OK, false);
-passed_on!(check_reserved_lock, xCheckReservedLock, (out: *mut c_int) -> c_int, ffi::SQLITE_OK, false);
-passed_on!(sector_size, xSectorSize, () -> c_int, 4096, false);
-passed_on!(device_characteristics, xDeviceCharacteristics, () -> c_int, 0, false);
-passed_on!(shm_map, xShmMap, (page: c_int, size: c_int, extend: c_int, out: *mut *mut c_void) -> c_int, ffi::SQLITE_IOERR_SHMMAP, false);
-passed_on!(shm_unmap, xShmUnmap, (delete: c_int) -> c_int, ffi::SQLITE_OK, false);
-passed_on!(fetch, xFetch, (offset: i64, amount: c_int, out: *mut *mut c_void) -> c_int, ffi::SQLITE_OK, false);
-passed_on!(unfetch, xUnfetch, (offset: i64, page: *mut c_void) -> c_int, ffi::SQLITE_OK, false);
+passed_on!(read, xRead, (data: *mut c_void, amount: c_int, offset: i64), ffi::SQLITE_IOERR_READ, true);
+passed_on!(sync, xSync, (flags: c_int), ffi::SQLITE_IOERR_FSYNC, true);
+passed_on!(file_size, xFileSize, (size: *mut i64), ffi::SQLITE_IOERR_FSTAT, true);
+passed_on!(file_control, xFileControl, (op: c_int, arg: *mut c_void), ffi::SQLITE_NOTFOUND, true);
+passed_on!(lock, xLock, (level: c_int), ffi::SQLITE_OK, false);
+passed_on!(unlock, xUnlock, (level: c_int), ffi::SQLITE_OK, false);
+passed_on!(check_reserved_lock, xCheckReservedLock, (out: *mut c_int), ffi::SQLITE_OK, false);
+passed_on!(sector_size, xSectorSize, (), 4096, false);
+passed_on!(device_characteristics, xDeviceCharacteristics, (), 0, false);
+passed_on!(shm_map, xShmMap, (page: c_int, size: c_int, extend: c_int, out: *mut *mut c_void), ffi::SQLITE_IOERR_SHMMAP, false);
+passed_on!(shm_unmap, xShmUnmap, (delete: c_int), ffi::SQLITE_OK, false);
+passed_on!(fetch, xFetch, (offset: i64, amount: c_int, out: *mut *mut c_void), ffi::SQLITE_OK, false);
+passed_on!(unfetch, xUnfetch, (offset: i64, page: *mut c_void), ffi::SQLITE_OK, false);
 
 unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
     let (wrapped, state) = unsafe { parts(file) };
