@@ -476,6 +476,27 @@ mod tests {
         connection.execute_batch("COMMIT").unwrap();
     }
 
+    /// The database opened again, as the next process would, once its
+    /// integrity is checked.
+    fn reopened_intact(path: &std::path::Path) -> Connection {
+        let again = Connection::open(path).unwrap();
+        let check: String = again.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+        assert_eq!(check, "ok");
+        again
+    }
+
+    /// A copy of the database and its log taken now, opened: what a crash
+    /// at this moment leaves on disk (the OS keeps what was written).
+    fn copy_after_crash(path: &std::path::Path) -> (tempfile::TempDir, Connection) {
+        let copy = tempfile::tempdir().unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        for suffix in ["", "-wal"] {
+            std::fs::copy(format!("{}{suffix}", path.display()), copy.path().join(format!("{name}{suffix}"))).unwrap();
+        }
+        let recovered = Connection::open(copy.path().join(&*name)).unwrap();
+        (copy, recovered)
+    }
+
     #[test]
     fn every_commit_is_in_the_file_when_it_returns_and_other_connections_read_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -502,26 +523,16 @@ mod tests {
             assert_eq!(busy, 0, "the checkpoint ran");
         }
         drop((reader, checkpointer, writer));
-        let again = Connection::open(&path).unwrap();
-        assert_eq!(count_and_sum(&again), (rows, bytes));
-        let check: String = again.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
-        assert_eq!(check, "ok");
+        assert_eq!(count_and_sum(&reopened_intact(&path)), (rows, bytes));
     }
 
     #[test]
     fn a_committed_transaction_survives_a_crash_of_the_process() {
-        // A copy of the files taken right after a commit is what a crash at
-        // that moment leaves on disk (the OS keeps what was written).
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crash.db");
         let writer = writer(&path);
         commit_rows(&writer, 1, 30, 900);
-        let copy = tempfile::tempdir().unwrap();
-        for suffix in ["", "-wal"] {
-            std::fs::copy(format!("{}{suffix}", path.display()), copy.path().join(format!("crash.db{suffix}")))
-                .unwrap();
-        }
-        let recovered = Connection::open(copy.path().join("crash.db")).unwrap();
+        let (_copy, recovered) = copy_after_crash(&path);
         assert_eq!(count_and_sum(&recovered), (30, 30 * 900));
         drop(writer);
     }
@@ -548,9 +559,7 @@ mod tests {
         assert_eq!(count_and_sum(&reader), expected);
         drop(reader);
         drop(writer);
-        let check: String =
-            Connection::open(&path).unwrap().query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
-        assert_eq!(check, "ok");
+        reopened_intact(&path);
     }
 
     #[test]
@@ -573,10 +582,7 @@ mod tests {
         commit_rows(&second, 2000, 600, 3000);
         commit_rows(&first, 3000, 5, 100);
         drop((first, second));
-        let again = Connection::open(&path).unwrap();
-        assert_eq!(count_and_sum(&again), (615, 10 * 100 + 600 * 3000 + 5 * 100));
-        let check: String = again.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
-        assert_eq!(check, "ok");
+        assert_eq!(count_and_sum(&reopened_intact(&path)), (615, 10 * 100 + 600 * 3000 + 5 * 100));
     }
 
     #[test]
@@ -596,12 +602,7 @@ mod tests {
             commit_rows(&second, k, 1, 10);
             assert_eq!(count_and_sum(&reader).0, k - 6);
         }
-        let copy = tempfile::tempdir().unwrap();
-        for suffix in ["", "-wal"] {
-            std::fs::copy(format!("{}{suffix}", path.display()), copy.path().join(format!("reopen.db{suffix}")))
-                .unwrap();
-        }
-        let recovered = Connection::open(copy.path().join("reopen.db")).unwrap();
+        let (_copy, recovered) = copy_after_crash(&path);
         assert_eq!(count_and_sum(&recovered), (8, 3 * 100 + 5 * 10));
         drop((second, reader));
     }
