@@ -119,9 +119,16 @@ impl ImportSummary {
 /// A write transaction open for batches: each batch is checked, applied
 /// and appended as [`Ledger::import_batch`] does, and all of them are
 /// committed together, under one signed tree head.
+///
+/// The batches share one [`Projector`]: a document that several batches
+/// touch is loaded once and written once, and their counter deltas are
+/// summed, all at [`OpenImport::commit`]. The web writer's commits are
+/// many small batches (the requests that arrived while the disk flushed),
+/// which would otherwise each write the same counters and queue documents.
 pub struct OpenImport<'a> {
     tx: Box<dyn Tx + 'a>,
     appender: Appender,
+    projector: Projector,
     key: &'a SigningKey,
     clock: &'a (dyn Fn() -> DateTime<Utc> + Send),
 }
@@ -131,14 +138,13 @@ impl OpenImport<'_> {
     /// accepted, recognised as a duplicate (of the ledger or of an earlier
     /// batch of this transaction), or quarantined with its reason.
     pub fn batch(&mut self, source: &str, batch: &[Incoming]) -> Result<ImportSummary, AppError> {
-        let OpenImport { tx, appender, clock, .. } = self;
+        let OpenImport { tx, appender, projector, clock, .. } = self;
         let now = clock();
         appender.advance_clock(now);
         let keys: Vec<Option<String>> =
             batch.iter().map(|incoming| incoming.parsed.as_ref().ok().map(Event::idempotency_key)).collect();
         let lookup: Vec<(&str, &str)> = keys.iter().filter_map(|key| key.as_deref().map(|key| (source, key))).collect();
         let existing = tx.existing_keys(&lookup)?;
-        let mut projector = Projector::default();
         projector.preload(tx.as_mut(), batch.iter().filter_map(|incoming| incoming.parsed.as_ref().ok()))?;
 
         let mut summary = ImportSummary::default();
@@ -168,7 +174,7 @@ impl OpenImport<'_> {
                     let seq = push(appender, source, key.to_owned(), event);
                     summary.accepted += 1;
                     summary.sequences.push(seq);
-                    Ledger::append_follow_ups(tx.as_mut(), &mut projector, appender, now, &mut quarantine)?;
+                    Ledger::append_follow_ups(tx.as_mut(), projector, appender, now, &mut quarantine)?;
                 }
                 Err(ProjectError::Rule(violation)) => {
                     seen.remove(key);
@@ -186,7 +192,6 @@ impl OpenImport<'_> {
         }
         summary.quarantined = quarantine.len() as u64;
         appender.flush(tx.as_mut())?;
-        projector.flush(tx.as_mut())?;
         tx.insert_quarantine(&quarantine)?;
         Ok(summary)
     }
@@ -202,8 +207,10 @@ impl OpenImport<'_> {
         Ok(self.tx.existing_keys(keys)?)
     }
 
-    /// Signs the new tree head and commits every batch.
+    /// Writes the batches' projection changes, signs the new tree head and
+    /// commits every batch.
     pub fn commit(mut self) -> Result<(), AppError> {
+        self.projector.flush(self.tx.as_mut())?;
         self.appender.finish(self.tx.as_mut(), self.key)?;
         self.tx.commit()?;
         Ok(())
@@ -436,7 +443,7 @@ impl Ledger {
         let now = (self.clock)();
         let mut tx = if synced { self.store.begin()? } else { self.store.begin_unsynced()? };
         let appender = Appender::open(tx.as_mut(), now)?;
-        Ok(OpenImport { tx, appender, key: &self.key, clock: self.clock.as_ref() })
+        Ok(OpenImport { tx, appender, projector: Projector::default(), key: &self.key, clock: self.clock.as_ref() })
     }
 
     /// Appends what casetrail itself must append after an event (a recall
