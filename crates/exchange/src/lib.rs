@@ -69,7 +69,12 @@ impl Event {
     pub fn idempotency_key(&self) -> String {
         match &self.id {
             Some(id) => id.as_str().to_owned(),
-            None => format!("sha256:{}", hex::encode(Sha256::digest(&self.canonical))),
+            None => {
+                let mut key = String::with_capacity(7 + 64);
+                key.push_str("sha256:");
+                push_lower_hex(&mut key, &Sha256::digest(&self.canonical));
+                key
+            }
         }
     }
 
@@ -78,6 +83,18 @@ impl Event {
         let mut line = self.canonical.clone();
         line.push(b'\n');
         line
+    }
+}
+
+/// Appends `bytes` as lowercase hex: what `hex::encode` writes, without
+/// building the text a character at a time through an iterator (keys and
+/// secrets' hashes are written on every request).
+pub fn push_lower_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
 }
 

@@ -60,8 +60,18 @@ fn idempotency_key_is_the_id_or_the_canonical_hash() {
     )
     .expect("valid");
     let b = parse_record(br#"{ "type":"fine.recalled", "reason":"paid", "uin":"20260000000000000425", "at":"2026-05-02T10:00:00+05:00" }"#).expect("valid");
-    assert!(a.idempotency_key().starts_with("sha256:"));
+    // Keys already in ledgers must not change: `sha256:` and the hash's lowercase hex.
+    use sha2::Digest;
+    assert_eq!(a.idempotency_key(), format!("sha256:{}", hex::encode(sha2::Sha256::digest(&a.canonical))));
     assert_eq!(a.idempotency_key(), b.idempotency_key(), "the key does not depend on member order or spacing");
+}
+
+#[test]
+fn lower_hex_is_what_hex_encode_writes() {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let mut out = String::from("x:");
+    crate::push_lower_hex(&mut out, &bytes);
+    assert_eq!(out, format!("x:{}", hex::encode(&bytes)));
 }
 
 #[test]

@@ -48,7 +48,9 @@ pub fn random_hex(bytes: usize) -> Result<String, WebError> {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    let mut hex = String::with_capacity(64);
+    casetrail_exchange::push_lower_hex(&mut hex, &Sha256::digest(bytes));
+    hex
 }
 
 /// Equality that takes the same time wherever the first difference is.
