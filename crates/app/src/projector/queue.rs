@@ -32,7 +32,7 @@ pub struct Held {
 
 /// The document key: the holder first, so a queue is one key range.
 pub fn held_key(holder: &str, appeal: &str) -> String {
-    format!("{holder}/{appeal}")
+    [holder, "/", appeal].concat()
 }
 
 /// What every key of `holder`'s queue starts with: read `docs(HELD, prefix,

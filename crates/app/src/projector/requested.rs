@@ -42,12 +42,31 @@ pub fn requested_instant(at: DateTime<Utc>) -> String {
 /// An instant as 16 digits that sort newest first (for keys of lists read
 /// newest first: this one, the bailiffs' recalls).
 pub fn newest_first(at: DateTime<Utc>) -> String {
-    format!("{:016}", NEWEST_FIRST_BASE - at.timestamp_micros())
+    let micros = NEWEST_FIRST_BASE - at.timestamp_micros();
+    let mut key = String::with_capacity(16 + 1 + 24);
+    match u64::try_from(micros) {
+        // Zero-padded to 16 digits without `core::fmt` (the writer makes
+        // one such key for every appeal it registers).
+        Ok(micros) if micros < 10u64.pow(16) => {
+            let mut digits = [b'0'; 16];
+            let mut rest = micros;
+            for digit in digits.iter_mut().rev() {
+                *digit = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            key.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        }
+        _ => key.push_str(&format!("{micros:016}")),
+    }
+    key
 }
 
 /// The entry key: the registration instant newest first, then the number.
 pub fn requested_key(at: DateTime<Utc>, appeal: &str) -> String {
-    format!("{}/{appeal}", requested_instant(at))
+    let mut key = requested_instant(at);
+    key.push('/');
+    key.push_str(appeal);
+    key
 }
 
 /// The registration instant an entry key names.
@@ -113,5 +132,20 @@ mod tests {
             requested_key(later + chrono::Duration::microseconds(1), "A-1").as_str()
                 < requested_instant(later).as_str()
         );
+    }
+
+    #[test]
+    fn instants_are_written_as_sixteen_digits_at_any_distance_from_the_base() {
+        let instants = [
+            Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 0).unwrap(),
+            DateTime::from_timestamp_micros(0).unwrap(),
+            DateTime::from_timestamp_micros(NEWEST_FIRST_BASE).unwrap(),
+            DateTime::from_timestamp_micros(NEWEST_FIRST_BASE - 7).unwrap(),
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+        ];
+        for at in instants {
+            assert_eq!(newest_first(at), format!("{:016}", NEWEST_FIRST_BASE - at.timestamp_micros()), "{at}");
+            assert_eq!(requested_key(at, "A-1"), format!("{}/A-1", newest_first(at)));
+        }
     }
 }

@@ -52,7 +52,7 @@ pub struct ApplicantThread {
 
 /// The thread document key, or `None` for anonymous appeals.
 pub fn thread_key(applicant: Option<&str>, category: &str) -> Option<String> {
-    applicant.map(|applicant| format!("{applicant}/{category}"))
+    applicant.map(|applicant| [applicant, "/", category].concat())
 }
 
 impl ApplicantThread {

@@ -63,7 +63,12 @@ impl TallyMetric {
             Self::PingPong => "ping_pong".into(),
             Self::Wandering => "wandering".into(),
             Self::CitizenDays(days) => format!("citizen_days={days}").into(),
-            Self::OpenDue(day) => format!("open_due={day}").into(),
+            Self::OpenDue(day) => {
+                let mut name = String::with_capacity(19);
+                name.push_str("open_due=");
+                casetrail_types::iso_date::push(&mut name, *day);
+                name.into()
+            }
             Self::LastChange => "last_change".into(),
             Self::Repeated => "repeated".into(),
         }
@@ -166,4 +171,32 @@ pub fn change(before: Option<&AppealState>, after: &AppealState) -> Result<Vec<(
         *deltas.entry(tally).or_default() += 1;
     }
     Ok(deltas.into_iter().filter(|(_, delta)| *delta != 0).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_counter_name_reads_back_as_its_metric() {
+        let due = NaiveDate::from_ymd_opt(2026, 1, 9).unwrap();
+        let metrics = [
+            TallyMetric::Received,
+            TallyMetric::Answered,
+            TallyMetric::AnsweredOnTime,
+            TallyMetric::Forwarded,
+            TallyMetric::LateForward,
+            TallyMetric::PingPong,
+            TallyMetric::Wandering,
+            TallyMetric::CitizenDays(17),
+            TallyMetric::OpenDue(due),
+            TallyMetric::LastChange,
+            TallyMetric::Repeated,
+        ];
+        for metric in metrics {
+            assert_eq!(TallyMetric::parse(&metric.name()), Some(metric), "{}", metric.name());
+        }
+        // Counter rows already stored name the day as chrono writes it.
+        assert_eq!(TallyMetric::OpenDue(due).name(), format!("open_due={due}"));
+    }
 }
