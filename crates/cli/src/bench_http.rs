@@ -215,7 +215,7 @@ fn which_wrk() -> Result<PathBuf> {
 /// `integration` for one of its agencies; returns the ledger, the body of a
 /// registration for wrk (`__APPEAL__` and `__IIN__` are filled in per
 /// request) and the key to send.
-fn prepare(db: &Path, key: &Path) -> Result<(Ledger, String, String)> {
+pub(crate) fn prepare(db: &Path, key: &Path) -> Result<(Ledger, String, String)> {
     let mut config = SimConfig::new(Scale::City, 7);
     config.appeals_per_year = Some(50);
     config.fines_per_year = Some(10);
@@ -266,7 +266,7 @@ fn prepare(db: &Path, key: &Path) -> Result<(Ledger, String, String)> {
 /// Valid IINs of distinct people, so that each applicant has a few appeals,
 /// as in life (one applicant with every appeal would grow one projection
 /// document without bound and measure that instead).
-fn applicants(count: usize) -> Vec<String> {
+pub(crate) fn applicants(count: usize) -> Vec<String> {
     let Some(start) = chrono::NaiveDate::from_ymd_opt(1960, 1, 1) else { return Vec::new() };
     (0..count * 2)
         .filter_map(|i| {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_commit;
 mod bench_http;
 mod bench_scorecard;
 mod commands;
@@ -190,6 +191,7 @@ enum Command {
     /// path against a bare insert; `bench matching` camt.054 payments
     /// matched against open charges next to parsing the same files alone;
     /// `bench http` appeal registration over HTTP next to a bare handler;
+    /// `bench commit` the web writer's commit path alone, in one thread;
     /// `bench scorecard` the scorecard from projections next to one SQL
     /// GROUP BY over the raw events of an existing database.
     #[command(args_conflicts_with_subcommands = true)]
@@ -250,6 +252,20 @@ enum BenchWhat {
         /// commits under the ledger's lock, as before them).
         #[arg(long, default_value_t = 4)]
         readers: usize,
+    },
+    /// The web writer's commit path alone, in the shape of its group
+    /// commits (for callgrind: `--toggle-collect='*write_commits*'`).
+    Commit {
+        /// Transactions to commit.
+        #[arg(long, default_value_t = 100)]
+        commits: usize,
+        /// Batches each transaction takes (the writer adds the requests
+        /// that arrived during a flush a batch at a time).
+        #[arg(long, default_value_t = 5)]
+        batches: usize,
+        /// Registrations a batch.
+        #[arg(long = "per-batch", default_value_t = 12)]
+        per_batch: usize,
     },
     /// The scorecard from projections (as `report scorecard`) against the
     /// same counts by one SQL GROUP BY over the raw events, on an existing
@@ -524,6 +540,9 @@ fn main() -> ExitCode {
             batch,
             readers,
         }),
+        Command::Bench { what: Some(BenchWhat::Commit { commits, batches, per_batch }), .. } => {
+            bench_commit::run_commit(&bench_commit::CommitBenchOptions { commits, batches, per_batch })
+        }
     };
     match result {
         Ok(code) => code,

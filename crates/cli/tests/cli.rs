@@ -210,3 +210,12 @@ fn errors_say_what_to_do_and_exit_non_zero() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("city, region or national"));
 }
+
+/// `bench commit` takes every registration it makes, one event each, in the
+/// shape asked for (it fails when one is refused or lost).
+#[test]
+fn bench_commit_writes_every_registration_in_the_shape_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&["bench", "commit", "--commits", "3", "--batches", "2", "--per-batch", "4"], dir.path());
+    assert!(out.contains("24 registrations in 3 commits of 2 batches × 4 records"), "{out}");
+}
