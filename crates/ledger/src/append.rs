@@ -162,6 +162,18 @@ mod tests {
     }
 
     #[test]
+    fn entry_bytes_are_pinned_byte_for_byte() {
+        // Every leaf hash already in a ledger is over these bytes: a change
+        // here would make every existing ledger fail `verify`.
+        let at = Utc.timestamp_opt(1_764_324_000, 123_456_000).single().expect("instant");
+        let entry = entry_bytes(18_446_744_073_709_551_615, "kaspi/ёж", "k-1", &at, 65_535, br#"{"a":1}"#);
+        assert_eq!(
+            String::from_utf8(entry).expect("utf-8"),
+            r#"{"key":"k-1","record":{"a":1},"recorded_at":"2025-11-28T10:00:00.123456Z","schema_version":65535,"seq":18446744073709551615,"source":"kaspi/ёж"}"#
+        );
+    }
+
+    #[test]
     fn recorded_at_keeps_microseconds_only() {
         let at = Utc.timestamp_opt(1_700_000_000, 123_456_789).single().expect("instant");
         assert_eq!(truncate_to_micros(at).timestamp_subsec_nanos(), 123_456_000);
