@@ -43,7 +43,8 @@ pub fn requested_instant(at: DateTime<Utc>) -> String {
 /// newest first: this one, the bailiffs' recalls).
 pub fn newest_first(at: DateTime<Utc>) -> String {
     let micros = NEWEST_FIRST_BASE - at.timestamp_micros();
-    let mut key = String::with_capacity(16 + 1 + 24);
+    // Room for what keys add after the instant: `/` and an appeal number.
+    let mut key = String::with_capacity(48);
     match u64::try_from(micros) {
         // Zero-padded to 16 digits without `core::fmt` (the writer makes
         // one such key for every appeal it registers).
