@@ -48,6 +48,52 @@ pub struct WrkResult {
     /// a thread ran, so a busy neighbour on the host changes it less than
     /// the rate.
     pub server_cpu_seconds: f64,
+    /// How the machine's cores spent the time while wrk ran
+    /// (`/proc/stat`): a round that leaves cores idle was held back by
+    /// waiting (the disk's flushes), not by the CPU.
+    pub machine: CoreShares,
+}
+
+/// Shares of all cores' time over an interval, from `/proc/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CoreShares {
+    /// Idle or waiting for I/O.
+    pub idle: f64,
+    /// Taken by the hypervisor for other guests.
+    pub steal: f64,
+}
+
+/// The machine's cumulative core times (`/proc/stat`'s first line), in
+/// clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct CoreTicks {
+    total: u64,
+    idle: u64,
+    steal: u64,
+}
+
+impl CoreTicks {
+    fn now() -> Result<CoreTicks> {
+        let stat = std::fs::read_to_string("/proc/stat").context("cannot read /proc/stat")?;
+        CoreTicks::of_stat(&stat).context("cannot read the CPU line of /proc/stat")
+    }
+
+    /// `cpu  user nice system idle iowait irq softirq steal guest guest_nice`
+    /// (guest time is already counted in user time).
+    fn of_stat(stat: &str) -> Option<CoreTicks> {
+        let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+        let ticks: Vec<u64> = line.split_whitespace().skip(1).map(|n| n.parse().ok()).collect::<Option<_>>()?;
+        let at = |index: usize| ticks.get(index).copied().unwrap_or(0);
+        Some(CoreTicks { total: (0..8).map(at).sum(), idle: at(3) + at(4), steal: at(7) })
+    }
+
+    fn shares_since(&self, before: &CoreTicks) -> CoreShares {
+        let total = self.total.saturating_sub(before.total).max(1) as f64;
+        CoreShares {
+            idle: self.idle.saturating_sub(before.idle) as f64 / total,
+            steal: self.steal.saturating_sub(before.steal) as f64 / total,
+        }
+    }
 }
 
 impl WrkResult {
@@ -164,6 +210,16 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
         median(&bare_cpu),
         median(&casetrail_cpu),
         median(&casetrail_cpu) / median(&bare_cpu).max(f64::MIN_POSITIVE)
+    );
+    let percent = |runs: &[WrkResult], share: fn(&CoreShares) -> f64| {
+        median(&runs.iter().map(|run| 100.0 * share(&run.machine)).collect::<Vec<f64>>())
+    };
+    println!(
+        "cores idle while wrk ran: {:.0} % bare, {:.0} % casetrail; taken by the host: {:.0} %, {:.0} % (medians)",
+        percent(&bare_runs, |shares| shares.idle),
+        percent(&casetrail_runs, |shares| shares.idle),
+        percent(&bare_runs, |shares| shares.steal),
+        percent(&casetrail_runs, |shares| shares.steal),
     );
     let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
@@ -331,6 +387,7 @@ fn bare_router() -> Router {
 
 fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> Result<WrkResult> {
     let cpu_before = process_cpu_seconds()?;
+    let cores_before = CoreTicks::now()?;
     let output = Command::new(wrk)
         .arg(format!("-t{}", options.threads))
         .arg(format!("-c{}", options.connections))
@@ -347,6 +404,7 @@ fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> 
     }
     let mut result = parse_wrk(&text).with_context(|| format!("cannot read wrk's report:\n{text}"))?;
     result.server_cpu_seconds = process_cpu_seconds()? - cpu_before;
+    result.machine = CoreTicks::now()?.shares_since(&cores_before);
     Ok(result)
 }
 
@@ -429,6 +487,20 @@ Transfer/sec:     18.99MB
         assert_eq!(result.latency_p50, "198.00us");
         assert_eq!(result.latency_p99, "568.00us");
         assert!(parse_wrk("nothing here").is_err());
+    }
+
+    #[test]
+    fn core_shares_come_from_the_cpu_line_of_proc_stat() {
+        let before = CoreTicks::of_stat("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n").unwrap();
+        let after = CoreTicks::of_stat("cpu  500 0 250 900 70 0 200 80 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n").unwrap();
+        // 1,000 ticks passed: 120 idle or waiting for I/O, 80 stolen.
+        let shares = after.shares_since(&before);
+        assert!((shares.idle - 0.12).abs() < 1e-9, "{shares:?}");
+        assert!((shares.steal - 0.08).abs() < 1e-9, "{shares:?}");
+        // A kernel without the later columns still reads.
+        let old = CoreTicks::of_stat("cpu  1 2 3 4\n").unwrap();
+        assert_eq!((old.total, old.idle, old.steal), (10, 4, 0));
+        assert!(CoreTicks::of_stat("intr 5\n").is_none());
     }
 
     #[test]
