@@ -65,7 +65,7 @@ pub struct CoreShares {
 
 /// The machine's cumulative core times (`/proc/stat`'s first line), in
 /// clock ticks.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy)]
 struct CoreTicks {
     total: u64,
     idle: u64,
