@@ -12,22 +12,17 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Serialize, Serializer};
 
+use crate::decimal::zero_padded;
+
 /// `date` as `YYYY-MM-DD` in `buffer`, or `None` when its year is outside
 /// 0..=9999.
 pub fn write(date: NaiveDate, buffer: &mut [u8; 10]) -> Option<&str> {
     let year = u32::try_from(date.year()).ok().filter(|year| *year <= 9999)?;
-    let digits = |value: u32, out: &mut [u8]| {
-        let mut rest = value;
-        for byte in out.iter_mut().rev() {
-            *byte = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-    };
-    digits(year, &mut buffer[0..4]);
+    zero_padded(year.into(), &mut buffer[0..4]);
     buffer[4] = b'-';
-    digits(date.month(), &mut buffer[5..7]);
+    zero_padded(date.month().into(), &mut buffer[5..7]);
     buffer[7] = b'-';
-    digits(date.day(), &mut buffer[8..10]);
+    zero_padded(date.day().into(), &mut buffer[8..10]);
     std::str::from_utf8(buffer).ok()
 }
 

@@ -18,6 +18,7 @@
 //! - [`kato`]: KATO administrative-territorial codes and regions;
 //! - [`uin`]: the 20-digit charge identifier;
 //! - [`calendar`]: Kazakhstan's working-day calendar;
+//! - [`decimal`]: fixed-width decimal digits without `core::fmt`;
 //! - [`iso_date`]: dates written as `YYYY-MM-DD` for serde, faster than chrono;
 //! - [`time`]: Kazakhstan's time zone (UTC+6 until 1 March 2024, then UTC+5).
 #![forbid(unsafe_code)]
@@ -27,6 +28,7 @@
 mod macros;
 
 pub mod calendar;
+pub mod decimal;
 pub mod id;
 pub mod iso_date;
 pub mod kato;

@@ -50,11 +50,7 @@ pub fn newest_first(at: DateTime<Utc>) -> String {
         // one such key for every appeal it registers).
         Ok(micros) if micros < 10u64.pow(16) => {
             let mut digits = [b'0'; 16];
-            let mut rest = micros;
-            for digit in digits.iter_mut().rev() {
-                *digit = b'0' + (rest % 10) as u8;
-                rest /= 10;
-            }
+            casetrail_types::decimal::zero_padded(micros, &mut digits);
             key.push_str(std::str::from_utf8(&digits).unwrap_or_default());
         }
         _ => key.push_str(&format!("{micros:016}")),
