@@ -48,6 +48,10 @@ pub struct WrkResult {
     /// a thread ran, so a busy neighbour on the host changes it less than
     /// the rate.
     pub server_cpu_seconds: f64,
+    /// CPU time of wrk itself, the load generator, which shares the
+    /// machine's cores with the server: what it spends on each request
+    /// weighs on the rate as the server's own work does.
+    pub wrk_cpu_seconds: f64,
     /// How the machine's cores spent the time while wrk ran
     /// (`/proc/stat`): a round that leaves cores idle was held back by
     /// waiting (the disk's flushes), not by the CPU.
@@ -100,6 +104,11 @@ impl WrkResult {
     /// The server's CPU time per answered request, in microseconds.
     pub fn cpu_micros_per_request(&self) -> f64 {
         self.server_cpu_seconds * 1e6 / self.requests.max(1) as f64
+    }
+
+    /// wrk's CPU per request, in microseconds.
+    pub fn wrk_micros_per_request(&self) -> f64 {
+        self.wrk_cpu_seconds * 1e6 / self.requests.max(1) as f64
     }
 }
 
@@ -210,6 +219,18 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
         median(&bare_cpu),
         median(&casetrail_cpu),
         median(&casetrail_cpu) / median(&bare_cpu).max(f64::MIN_POSITIVE)
+    );
+    let bare_wrk = median(&bare_runs.iter().map(WrkResult::wrk_micros_per_request).collect::<Vec<f64>>());
+    let casetrail_wrk = median(&casetrail_runs.iter().map(WrkResult::wrk_micros_per_request).collect::<Vec<f64>>());
+    println!("wrk's own CPU per request: {bare_wrk:.0} µs bare, {casetrail_wrk:.0} µs casetrail (medians; it shares the cores)");
+    // With the cores always busy, the rates would stand in the inverse
+    // ratio of the CPU each request costs, the load generator's included;
+    // the measured ratio falls below this by the cores' idle share.
+    let bare_busy = median(&bare_cpu) + bare_wrk;
+    let casetrail_busy = median(&casetrail_cpu) + casetrail_wrk;
+    println!(
+        "CPU per request, server and wrk: {bare_busy:.0} µs bare, {casetrail_busy:.0} µs casetrail (a ratio of {:.2} if the cores never idled)",
+        bare_busy / casetrail_busy.max(f64::MIN_POSITIVE)
     );
     let percent = |runs: &[WrkResult], share: fn(&CoreShares) -> f64| {
         median(&runs.iter().map(|run| 100.0 * share(&run.machine)).collect::<Vec<f64>>())
@@ -386,7 +407,7 @@ fn bare_router() -> Router {
 }
 
 fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> Result<WrkResult> {
-    let cpu_before = process_cpu_seconds()?;
+    let cpu_before = ProcessCpu::now()?;
     let cores_before = CoreTicks::now()?;
     let output = Command::new(wrk)
         .arg(format!("-t{}", options.threads))
@@ -403,26 +424,38 @@ fn run_wrk(wrk: &Path, options: &HttpBenchOptions, script: &Path, url: &str) -> 
         bail!("wrk failed ({}): {}{}", output.status, text, String::from_utf8_lossy(&output.stderr));
     }
     let mut result = parse_wrk(&text).with_context(|| format!("cannot read wrk's report:\n{text}"))?;
-    result.server_cpu_seconds = process_cpu_seconds()? - cpu_before;
+    // `output()` has waited for wrk: its time is in our children's now.
+    let cpu_after = ProcessCpu::now()?;
+    result.server_cpu_seconds = cpu_after.own - cpu_before.own;
+    result.wrk_cpu_seconds = cpu_after.children - cpu_before.children;
     result.machine = CoreTicks::now()?.shares_since(&cores_before);
     Ok(result)
 }
 
-/// User and system CPU time of this process so far, in seconds.
-fn process_cpu_seconds() -> Result<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").context("cannot read /proc/self/stat")?;
-    cpu_seconds_of_stat(&stat).context("cannot read the CPU times in /proc/self/stat")
+/// User and system CPU time so far, in seconds, from `/proc/self/stat`:
+/// this process's own (fields 14 and 15) and that of its children it has
+/// waited for (16 and 17), in clock ticks of 1/100 s (Linux reports
+/// USER_HZ, 100 on every platform).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ProcessCpu {
+    own: f64,
+    children: f64,
 }
 
-/// `utime` + `stime` of a `/proc/<pid>/stat` line (fields 14 and 15, in
-/// clock ticks of 1/100 s: Linux reports USER_HZ, 100 on every platform).
-fn cpu_seconds_of_stat(stat: &str) -> Option<f64> {
-    // The command name (field 2) may hold spaces; fields after it follow ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
+impl ProcessCpu {
+    fn now() -> Result<Self> {
+        let stat = std::fs::read_to_string("/proc/self/stat").context("cannot read /proc/self/stat")?;
+        Self::of_stat(&stat).context("cannot read the CPU times in /proc/self/stat")
+    }
+
+    fn of_stat(stat: &str) -> Option<Self> {
+        // The command name (field 2) may hold spaces; fields after it follow ')'.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let ticks: Vec<u64> =
+            rest.split_whitespace().skip(11).take(4).map(str::parse).collect::<Result<_, _>>().ok()?;
+        let [utime, stime, cutime, cstime] = ticks[..] else { return None };
+        Some(Self { own: (utime + stime) as f64 / 100.0, children: (cutime + cstime) as f64 / 100.0 })
+    }
 }
 
 /// Reads the figures out of wrk's report.
@@ -504,12 +537,18 @@ Transfer/sec:     18.99MB
     }
 
     #[test]
-    fn reads_cpu_times_of_a_stat_line_whose_name_holds_spaces_and_parentheses() {
-        let stat = "4242 (casetrail (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566 0 0 20 0 9 0 100 0 0";
-        assert_eq!(cpu_seconds_of_stat(stat), Some(18.0));
-        assert_eq!(cpu_seconds_of_stat("4242 (cut) S 1"), None);
-        let own = process_cpu_seconds().unwrap();
-        assert!(own >= 0.0 && own.is_finite(), "{own}");
+    fn reads_own_and_childrens_cpu_times_of_a_stat_line_whose_name_holds_spaces_and_parentheses() {
+        let stat = "4242 (casetrail (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566 700 51 20 0 9 0 100 0 0";
+        assert_eq!(ProcessCpu::of_stat(stat), Some(ProcessCpu { own: 18.0, children: 7.51 }));
+        assert_eq!(ProcessCpu::of_stat("4242 (cut) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566"), None);
+        let before = ProcessCpu::now().unwrap();
+        // A child that burns CPU and is waited for is counted as ours.
+        let status =
+            Command::new("sh").args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"]).status().unwrap();
+        assert!(status.success());
+        let after = ProcessCpu::now().unwrap();
+        assert!(after.children > before.children, "{before:?} then {after:?}");
+        assert!(after.own >= before.own, "{before:?} then {after:?}");
     }
 
     #[test]
