@@ -189,6 +189,15 @@ pub struct ApplicantDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({
+    "appeal": "ЖТ-2026-00000123",
+    "agency": "akimat-astana",
+    "category": "utilities",
+    "kind": "complaint",
+    "channel": "portal",
+    "applicant": {"iin": "680310426630", "name": "Айгерім Сапарова"},
+    "text": "Подъездте 1 желтоқсаннан бері жылу жоқ. / В подъезде нет отопления с 1 декабря."
+}))]
 pub struct RegisterAppealDto {
     /// The appeal number; casetrail assigns one when absent. A number given
     /// is the registration's idempotency key: the same registration sent
@@ -221,6 +230,7 @@ pub struct RegisteredDto {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"appeal": "ЖТ-2026-00000123", "iin": "680310426630"}))]
 pub struct TrackDto {
     pub appeal: String,
     pub iin: String,
@@ -304,6 +314,12 @@ pub struct AppealDetailDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({
+    "to": "min-labour",
+    "reason": "not_in_competence",
+    "note": "The question is a social benefit, not housing.",
+    "confirm": false
+}))]
 pub struct ForwardDto {
     pub to: String,
     /// not_in_competence, partially_competent, joint_review, other
@@ -316,12 +332,14 @@ pub struct ForwardDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({"until": "2027-01-29", "reason": "An on-site inspection is needed."}))]
 pub struct ExtendDto {
     pub until: NaiveDate,
     pub reason: String,
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({"outcome": "satisfied"}))]
 pub struct AnswerDto {
     /// satisfied, partially_satisfied, rejected, explained, left_without_consideration
     pub outcome: String,
@@ -333,6 +351,7 @@ pub struct ActionResultDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
+#[schema(example = json!({"iin": "530512413686", "uin": "20250000000000000200"}))]
 pub struct FineLookupDto {
     pub iin: String,
     pub uin: String,
@@ -355,6 +374,7 @@ pub struct FineDto {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"document": "ИД-2026-00000004"}))]
 pub struct ReferDto {
     pub document: String,
 }
@@ -374,10 +394,13 @@ pub struct QuarantineDto {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ReportQuery {
     /// First day included (YYYY-MM-DD).
+    #[param(example = "2026-01-01")]
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD).
+    #[param(example = "2026-11-30")]
     pub to: Option<NaiveDate>,
     /// The reference day; today when absent.
+    #[param(example = "2026-12-01")]
     pub as_of: Option<NaiveDate>,
 }
 
@@ -592,6 +615,7 @@ async fn append_action(state: &AppState, principal: &Principal, record: Record) 
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({"to": "akimat-astana"}))]
 pub struct AssignDto {
     /// The agency competent to answer (its slug).
     pub to: String,
@@ -913,6 +937,12 @@ pub struct AccountDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
+#[schema(example = json!({
+    "account": "akimat-astana-officer-017",
+    "role": "officer",
+    "agency": "akimat-astana",
+    "password": "choose a long passphrase"
+}))]
 pub struct NewAccountDto {
     pub account: String,
     /// citizen, officer, agency_head, field_officer, prosecutor, analyst, bailiff, payment_provider, integration, admin
@@ -924,11 +954,22 @@ pub struct NewAccountDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({"reason": "The officer left the service."}))]
 pub struct ReasonDto {
     pub reason: String,
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({
+    "agency": "akimat-karaganda-region",
+    "name": {
+        "kk": "Қарағанды облысының әкімдігі",
+        "ru": "Акимат Карагандинской области",
+        "en": "Akimat of Karaganda Region"
+    },
+    "kind": "akimat",
+    "region": "350000000"
+}))]
 pub struct NewAgencyDto {
     pub agency: String,
     pub name: Names,
@@ -953,6 +994,11 @@ pub struct DeviceDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({
+    "device": "police-astana-tablet-00042",
+    "agency": "police-astana",
+    "public_key": "EJweyIIDWY32qfxHB8diCKb01szZuRIu3VBU/y9Mbh4="
+}))]
 pub struct NewDeviceDto {
     pub device: String,
     pub agency: String,
@@ -975,6 +1021,7 @@ pub struct ApiKeyDto {
 }
 
 #[derive(Deserialize, ToSchema, Clone, Debug)]
+#[schema(example = json!({"role": "payment_provider", "provider": "kaspi"}))]
 pub struct NewApiKeyDto {
     pub role: String,
     #[serde(default)]
@@ -1389,7 +1436,7 @@ async fn track_appeal(State(state): State<AppState>, body: Bytes) -> Result<Json
 }
 
 /// An appeal with its applicant (officers of the holder, prosecutors in scope); the read is logged.
-#[utoipa::path(get, path = "/api/v1/appeals/{number}", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(get, path = "/api/v1/appeals/{number}", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = AppealDetailDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn appeal_detail(
@@ -1414,7 +1461,7 @@ async fn appeal_detail(
 }
 
 /// Forwards an appeal (a reason is required; a forward back to an earlier holder needs `confirm`).
-#[utoipa::path(post, path = "/api/v1/appeals/{number}/forward", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/forward", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     request_body = ForwardDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn forward_appeal(
@@ -1429,7 +1476,7 @@ async fn forward_appeal(
 }
 
 /// Settles a competence dispute: assigns the appeal to the competent body (a prosecutor's office of the appeal's region).
-#[utoipa::path(post, path = "/api/v1/appeals/{number}/assign", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/assign", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     request_body = AssignDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn assign_appeal(
@@ -1450,7 +1497,7 @@ async fn assign_appeal(
 }
 
 /// Takes an appeal into work (the holder's officer); moves no clock.
-#[utoipa::path(post, path = "/api/v1/appeals/{number}/accept", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/accept", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn accept_appeal(
@@ -1462,7 +1509,7 @@ async fn accept_appeal(
 }
 
 /// Extends the holder's term.
-#[utoipa::path(post, path = "/api/v1/appeals/{number}/extend", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/extend", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     request_body = ExtendDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn extend_appeal(
@@ -1477,7 +1524,7 @@ async fn extend_appeal(
 }
 
 /// Answers an appeal.
-#[utoipa::path(post, path = "/api/v1/appeals/{number}/answer", tag = "appeals", params(("number" = String, Path, description = "appeal number")),
+#[utoipa::path(post, path = "/api/v1/appeals/{number}/answer", tag = "appeals", params(("number" = String, Path, description = "appeal number", example = "ЖТ-2026-00000123")),
     request_body = AnswerDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn answer_appeal(
@@ -1492,7 +1539,7 @@ async fn answer_appeal(
 }
 
 /// The open appeals an agency holds, by due date (officers and heads of that agency).
-#[utoipa::path(get, path = "/api/v1/agencies/{agency}/queue", tag = "appeals", params(("agency" = String, Path, description = "agency slug")),
+#[utoipa::path(get, path = "/api/v1/agencies/{agency}/queue", tag = "appeals", params(("agency" = String, Path, description = "agency slug", example = "akimat-astana")),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = Vec<QueueItemDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn agency_queue(
@@ -1505,7 +1552,7 @@ async fn agency_queue(
 
 /// A report as one JSON array of flat objects (prosecutors and analysts; rows outside their scope are left out).
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports",
-    params(("name" = String, Path, description = "scorecard, wandering, overdue, forwards, trends, enforcement-due, paid-but-referred"), ReportQuery),
+    params(("name" = String, Path, description = "scorecard, wandering, overdue, forwards, trends, enforcement-due, paid-but-referred", example = "scorecard"), ReportQuery),
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn report(
@@ -1579,7 +1626,7 @@ async fn fine_lookup(State(state): State<AppState>, body: Bytes) -> Result<Json<
 }
 
 /// Refers a charge to the calling bailiff's chamber through the enforcement gate (charges of its region only; 409 with the reason when refused).
-#[utoipa::path(post, path = "/api/v1/fines/{uin}/refer", tag = "fines", params(("uin" = String, Path, description = "the charge's 20-digit UIN")),
+#[utoipa::path(post, path = "/api/v1/fines/{uin}/refer", tag = "fines", params(("uin" = String, Path, description = "the charge's 20-digit UIN", example = "20250000000000000200")),
     request_body = ReferDto, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn refer_fine(
@@ -1632,6 +1679,21 @@ const WEB_PROTOCOL_UIN_PREFIX: u64 = 8;
 /// A `fine.protocol_signed` record as a field device sends it: the exchange
 /// format's fields plus what the fine is, all covered by the signature.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "fine.protocol_signed",
+    "id": "police-astana-tablet-00042-000123",
+    "at": "2026-12-06T14:05:00+05:00",
+    "case": "ЕРАП-2026-000000123",
+    "agency": "police-astana",
+    "officer": "police-astana-officer-00068",
+    "device": "police-astana-tablet-00042",
+    "offender": {"iin": "530512413686"},
+    "article": "434.1",
+    "place": "710000000",
+    "amount_mci": 10,
+    "short_procedure": true,
+    "signature": "Qf0zDvS8hMNCAFoS9yuXxT/0gwyLdUHB3Pq9bwIm2UhP3PaABx6G73RlsVr4TwC3D0ADbxGZe84E8PzGyk/QBw=="
+}))]
 pub struct ProtocolRecordDto {
     /// `fine.protocol_signed`
     #[serde(rename = "type")]
@@ -1855,7 +1917,7 @@ async fn admin_create_account(
 
 /// Disables an account: it can no longer sign in (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/accounts/{account}/disable", tag = "admin",
-    params(("account" = String, Path, description = "login")), request_body = ReasonDto,
+    params(("account" = String, Path, description = "login", example = "akimat-astana-officer-017")), request_body = ReasonDto,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn admin_disable_account(
@@ -1911,7 +1973,7 @@ async fn admin_enrol_device(
 
 /// Revokes a field device: its later signatures are refused (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/devices/{device}/revoke", tag = "admin",
-    params(("device" = String, Path, description = "device id")), request_body = ReasonDto,
+    params(("device" = String, Path, description = "device id", example = "police-astana-tablet-00042")), request_body = ReasonDto,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn admin_revoke_device(
@@ -1952,7 +2014,7 @@ async fn admin_issue_api_key(
 
 /// Revokes an API key: it is refused from then on (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/apikeys/{key_id}/revoke", tag = "admin",
-    params(("key_id" = String, Path, description = "the key's id (before the dot)")), request_body = ReasonDto,
+    params(("key_id" = String, Path, description = "the key's id (before the dot)", example = "k3f9a0c41d2e7b865")), request_body = ReasonDto,
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ActionResultDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn admin_revoke_api_key(
@@ -1964,4 +2026,120 @@ async fn admin_revoke_api_key(
     administer(principal.as_ref())?;
     let input: ReasonDto = json_body(&body)?;
     Ok(Json(revoke_api_key(&state, principal.as_ref(), &key_id, input).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> serde_json::Value {
+        serde_json::from_str(&openapi_json()).unwrap()
+    }
+
+    /// The example of a request body's schema, by the schema's name.
+    fn example<T: serde::de::DeserializeOwned>(document: &serde_json::Value, schema: &str) -> T {
+        let example = &document["components"]["schemas"][schema]["example"];
+        assert!(example.is_object(), "{schema} has no example");
+        serde_json::from_value(example.clone()).unwrap_or_else(|error| panic!("{schema}'s example: {error}"))
+    }
+
+    #[test]
+    fn every_input_of_every_operation_has_an_example() {
+        let document = document();
+        let mut missing = Vec::new();
+        let mut inputs = 0;
+        for (path, methods) in document["paths"].as_object().unwrap() {
+            for (method, operation) in methods.as_object().unwrap() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    inputs += 1;
+                    if parameter["example"].is_null() {
+                        missing.push(format!("{method} {path}: parameter {}", parameter["name"]));
+                    }
+                }
+                let body = &operation["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+                if let Some(reference) = body.as_str() {
+                    inputs += 1;
+                    let name = reference.trim_start_matches("#/components/schemas/");
+                    if document["components"]["schemas"][name]["example"].is_null() {
+                        missing.push(format!("{method} {path}: body {name}"));
+                    }
+                }
+            }
+        }
+        assert!(inputs >= 30, "only {inputs} inputs: the document changed shape");
+        assert!(missing.is_empty(), "inputs without an example:\n{}", missing.join("\n"));
+    }
+
+    /// An example is what a client copies: each one parses as the handler
+    /// parses it, with valid check digits, codes and names.
+    #[test]
+    fn request_examples_are_inputs_the_handlers_accept() {
+        let document = document();
+
+        let register: RegisterAppealDto = example(&document, "RegisterAppealDto");
+        Ident::parse(register.appeal.as_deref().unwrap()).unwrap();
+        AgencySlug::parse(&register.agency).unwrap();
+        Ident::parse(&register.category).unwrap();
+        parse_enum::<AppealKind>("kind", register.kind.as_deref().unwrap()).unwrap();
+        parse_enum::<Channel>("channel", register.channel.as_deref().unwrap()).unwrap();
+        let applicant = Iin::parse(&register.applicant.iin).unwrap();
+
+        let track: TrackDto = example(&document, "TrackDto");
+        assert_eq!(Some(track.appeal.as_str()), register.appeal.as_deref(), "tracks the registered appeal");
+        assert_eq!(Iin::parse(&track.iin).unwrap(), applicant, "with the applicant's IIN");
+
+        let forward: ForwardDto = example(&document, "ForwardDto");
+        AgencySlug::parse(&forward.to).unwrap();
+        parse_enum::<ForwardReason>("reason", &forward.reason).unwrap();
+        let answer: AnswerDto = example(&document, "AnswerDto");
+        parse_enum::<AnswerOutcome>("outcome", &answer.outcome).unwrap();
+        let assign: AssignDto = example(&document, "AssignDto");
+        AgencySlug::parse(&assign.to).unwrap();
+        let _: ExtendDto = example(&document, "ExtendDto");
+
+        let lookup: FineLookupDto = example(&document, "FineLookupDto");
+        Iin::parse(&lookup.iin).unwrap();
+        Uin::parse(&lookup.uin).unwrap();
+        let refer: ReferDto = example(&document, "ReferDto");
+        Ident::parse(&refer.document).unwrap();
+
+        let account: NewAccountDto = example(&document, "NewAccountDto");
+        Ident::parse(&account.account).unwrap();
+        parse_role_field(&account.role).unwrap();
+        assert!(account.password.chars().count() >= 10, "the documented minimum");
+        let agency: NewAgencyDto = example(&document, "NewAgencyDto");
+        AgencySlug::parse(&agency.agency).unwrap();
+        parse_enum::<casetrail_exchange::AgencyKind>("kind", &agency.kind).unwrap();
+        casetrail_types::Kato::parse(agency.region.as_deref().unwrap()).unwrap();
+        let key: NewApiKeyDto = example(&document, "NewApiKeyDto");
+        parse_role_field(&key.role).unwrap();
+        let _: ReasonDto = example(&document, "ReasonDto");
+    }
+
+    /// The protocol example is signed by the device example's key, as the
+    /// ledger checks it: the two together document a field device's flow.
+    #[test]
+    fn the_protocol_example_verifies_with_the_enrolled_device_examples_key() {
+        use base64::Engine;
+        let document = document();
+        let device: NewDeviceDto = example(&document, "NewDeviceDto");
+        let protocol = &document["components"]["schemas"]["ProtocolRecordDto"]["example"];
+        let _: ProtocolRecordDto = example(&document, "ProtocolRecordDto");
+        assert_eq!(protocol["device"], device.device.as_str());
+        assert_eq!(protocol["agency"], device.agency.as_str());
+        let event = casetrail_exchange::parse_record(&serde_json::to_vec(protocol).unwrap()).unwrap();
+        let Record::ProtocolSigned(signed) = &event.record else { panic!("{:?}", event.record) };
+        let engine = base64::engine::general_purpose::STANDARD;
+        let public: [u8; 32] = engine.decode(&device.public_key).unwrap().try_into().unwrap();
+        let signature: [u8; 64] = engine.decode(&signed.signature).unwrap().try_into().unwrap();
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
+        let bytes = casetrail_domain::registry::signed_bytes(&event).unwrap();
+        key.verify_strict(&bytes, &ed25519_dalek::Signature::from_bytes(&signature)).unwrap();
+        // One changed byte, and it no longer does.
+        let mut altered = protocol.clone();
+        altered["amount_mci"] = serde_json::json!(100);
+        let altered = casetrail_exchange::parse_record(&serde_json::to_vec(&altered).unwrap()).unwrap();
+        let bytes = casetrail_domain::registry::signed_bytes(&altered).unwrap();
+        assert!(key.verify_strict(&bytes, &ed25519_dalek::Signature::from_bytes(&signature)).is_err());
+    }
 }

@@ -12,6 +12,7 @@ mod admin;
 mod authorization;
 mod citizen;
 mod disputes;
+mod examples;
 mod field;
 mod keepalive;
 mod login;

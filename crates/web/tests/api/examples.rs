@@ -1,0 +1,56 @@
+//! The OpenAPI document's request examples, sent as a client copies them:
+//! an administrator sets up what they refer to with the documented
+//! examples, a citizen registers the example appeal and tracks it.
+
+use crate::helpers::*;
+
+const ADMIN: &str = "k-admin-own.secret-admin-own";
+
+fn example(document: &serde_json::Value, schema: &str) -> serde_json::Value {
+    let example = document["components"]["schemas"][schema]["example"].clone();
+    assert!(example.is_object(), "{schema} has no example");
+    example
+}
+
+#[test]
+fn the_documented_examples_work_against_the_server() {
+    let server = Server::start();
+    let document: serde_json::Value = serde_json::from_str(&server.get("/api/openapi.json", None).body).unwrap();
+    let post = |path: &str, key: Option<&str>, body: &serde_json::Value, expected: u16| {
+        let answer = server.post_json(path, key, body);
+        assert_eq!(answer.status, expected, "POST {path} {body}: {}", answer.body);
+        serde_json::from_str::<serde_json::Value>(&answer.body).unwrap()
+    };
+
+    // The agencies the other examples name, then the agency example itself.
+    for (slug, kind, names) in [
+        ("akimat-astana", "akimat", ["Астана қаласының әкімдігі", "Акимат города Астаны", "Akimat of Astana"]),
+        (
+            "police-astana",
+            "police",
+            ["Астана қаласының Полиция департаменті", "Департамент полиции города Астаны", "Astana Police Department"],
+        ),
+    ] {
+        let agency = serde_json::json!({"agency": slug, "kind": kind, "region": "710000000",
+            "name": {"kk": names[0], "ru": names[1], "en": names[2]}});
+        post("/api/v1/admin/agencies", Some(ADMIN), &agency, 201);
+    }
+    post("/api/v1/admin/agencies", Some(ADMIN), &example(&document, "NewAgencyDto"), 201);
+    post("/api/v1/admin/devices", Some(ADMIN), &example(&document, "NewDeviceDto"), 201);
+    post("/api/v1/admin/accounts", Some(ADMIN), &example(&document, "NewAccountDto"), 201);
+    let issued = post("/api/v1/admin/apikeys", Some(ADMIN), &example(&document, "NewApiKeyDto"), 201);
+    assert!(issued["key"].as_str().unwrap().starts_with(issued["key_id"].as_str().unwrap()), "{issued}");
+
+    let registration = example(&document, "RegisterAppealDto");
+    let registered = post("/api/v1/appeals", Some(&api_key("citizen", true)), &registration, 201);
+    assert_eq!(registered["appeal"], registration["appeal"]);
+    assert_eq!(registered["holder"], "akimat-astana");
+    assert_eq!(registered["result"], "appended");
+    let again = post("/api/v1/appeals", Some(&api_key("citizen", true)), &registration, 201);
+    assert_eq!((&again["result"], &again["seq"]), (&serde_json::json!("duplicate"), &registered["seq"]), "a retry");
+
+    let track = example(&document, "TrackDto");
+    let tracked = post("/api/v1/appeals/track", None, &track, 200);
+    assert_eq!(tracked["appeal"], registration["appeal"], "{tracked}");
+    assert_eq!(tracked["statutory_due"], registered["statutory_due"], "{tracked}");
+}
