@@ -354,8 +354,16 @@ pub struct DocOperation {
     path: String,
     summary: String,
     security: String,
-    parameters: Vec<String>,
+    parameters: Vec<DocParameter>,
+    /// The request body's example, as indented JSON text.
+    example_body: Option<String>,
     responses: String,
+}
+
+pub struct DocParameter {
+    /// `name (in): description`
+    text: String,
+    example: Option<String>,
 }
 
 #[derive(Template)]
@@ -776,7 +784,12 @@ async fn api_docs(State(state): State<AppState>, ctx: Ctx) -> Response {
                         list.iter()
                             .map(|p| {
                                 let get = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-                                format!("{} ({}): {}", get("name"), get("in"), get("description"))
+                                DocParameter {
+                                    text: format!("{} ({}): {}", get("name"), get("in"), get("description")),
+                                    example: p
+                                        .get("example")
+                                        .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned)),
+                                }
                             })
                             .collect()
                     })
@@ -786,12 +799,19 @@ async fn api_docs(State(state): State<AppState>, ctx: Ctx) -> Response {
                     .and_then(|r| r.as_object())
                     .map(|r| r.keys().cloned().collect::<Vec<_>>().join(" · "))
                     .unwrap_or_default();
+                let example_body = op
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .and_then(|name| document.pointer(&format!("/components/schemas/{name}/example")))
+                    .and_then(|example| serde_json::to_string_pretty(example).ok());
                 operations.push(DocOperation {
                     method: method.to_uppercase(),
                     path: path.clone(),
                     summary,
                     security,
                     parameters,
+                    example_body,
                     responses,
                 });
             }

@@ -41,7 +41,9 @@ fn the_documented_examples_work_against_the_server() {
     let issued = post("/api/v1/admin/apikeys", Some(ADMIN), &example(&document, "NewApiKeyDto"), 201);
     assert!(issued["key"].as_str().unwrap().starts_with(issued["key_id"].as_str().unwrap()), "{issued}");
 
-    let registration = example(&document, "RegisterAppealDto");
+    // Where the examples say "<… IIN>", the client puts a person's IIN.
+    let mut registration = example(&document, "RegisterAppealDto");
+    registration["applicant"]["iin"] = iin(9).into();
     let registered = post("/api/v1/appeals", Some(&api_key("citizen", true)), &registration, 201);
     assert_eq!(registered["appeal"], registration["appeal"]);
     assert_eq!(registered["holder"], "akimat-astana");
@@ -49,8 +51,25 @@ fn the_documented_examples_work_against_the_server() {
     let again = post("/api/v1/appeals", Some(&api_key("citizen", true)), &registration, 201);
     assert_eq!((&again["result"], &again["seq"]), (&serde_json::json!("duplicate"), &registered["seq"]), "a retry");
 
-    let track = example(&document, "TrackDto");
+    let placeholder = example(&document, "RegisterAppealDto")["applicant"]["iin"].clone();
+    assert_eq!(
+        server
+            .post_json("/api/v1/appeals", Some(&api_key("citizen", true)), &example(&document, "RegisterAppealDto"))
+            .status,
+        400,
+        "the placeholder {placeholder} is not an IIN"
+    );
+    let mut track = example(&document, "TrackDto");
+    assert_eq!(track["iin"], placeholder);
+    track["iin"] = iin(9).into();
     let tracked = post("/api/v1/appeals/track", None, &track, 200);
     assert_eq!(tracked["appeal"], registration["appeal"], "{tracked}");
     assert_eq!(tracked["statutory_due"], registered["statutory_due"], "{tracked}");
+
+    // The browsable docs show them too (in Kazakh, the default).
+    let docs = server.get("/api/docs", None);
+    assert_eq!(docs.status, 200);
+    assert!(docs.body.contains("Сұрау денесінің үлгісі"), "{}", docs.body);
+    assert!(docs.body.contains("ЖТ-2026-00000123"), "the registration's example");
+    assert!(docs.body.contains("мысалы <code>scorecard</code>"), "a parameter's example");
 }
