@@ -132,6 +132,11 @@ fn median(values: &[f64]) -> f64 {
     sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// The median over `runs` of one figure of each.
+fn median_of(runs: &[WrkResult], figure: impl Fn(&WrkResult) -> f64) -> f64 {
+    median(&runs.iter().map(figure).collect::<Vec<f64>>())
+}
+
 /// The run with the median rate.
 fn median_run(runs: &[WrkResult]) -> WrkResult {
     let mut sorted = runs.to_vec();
@@ -212,35 +217,32 @@ pub fn run_http(options: &HttpBenchOptions) -> Result<ExitCode> {
         "casetrail registration: {:>10.0} requests/s  (p50 {}, p99 {})  [{what}]",
         casetrail_median.requests_per_sec, casetrail_median.latency_p50, casetrail_median.latency_p99
     );
-    let bare_cpu: Vec<f64> = bare_runs.iter().map(WrkResult::cpu_micros_per_request).collect();
-    let casetrail_cpu: Vec<f64> = casetrail_runs.iter().map(WrkResult::cpu_micros_per_request).collect();
+    let bare_cpu = median_of(&bare_runs, WrkResult::cpu_micros_per_request);
+    let casetrail_cpu = median_of(&casetrail_runs, WrkResult::cpu_micros_per_request);
     println!(
-        "server CPU per request: {:.0} µs bare, {:.0} µs casetrail (medians; {:.1} times the bare handler's work)",
-        median(&bare_cpu),
-        median(&casetrail_cpu),
-        median(&casetrail_cpu) / median(&bare_cpu).max(f64::MIN_POSITIVE)
+        "server CPU per request: {bare_cpu:.0} µs bare, {casetrail_cpu:.0} µs casetrail (medians; {:.1} times the bare handler's work)",
+        casetrail_cpu / bare_cpu.max(f64::MIN_POSITIVE)
     );
-    let bare_wrk = median(&bare_runs.iter().map(WrkResult::wrk_micros_per_request).collect::<Vec<f64>>());
-    let casetrail_wrk = median(&casetrail_runs.iter().map(WrkResult::wrk_micros_per_request).collect::<Vec<f64>>());
+    let bare_wrk = median_of(&bare_runs, WrkResult::wrk_micros_per_request);
+    let casetrail_wrk = median_of(&casetrail_runs, WrkResult::wrk_micros_per_request);
     println!("wrk's own CPU per request: {bare_wrk:.0} µs bare, {casetrail_wrk:.0} µs casetrail (medians; it shares the cores)");
     // With the cores always busy, the rates would stand in the inverse
     // ratio of the CPU each request costs, the load generator's included;
     // the measured ratio falls below this by the cores' idle share.
-    let bare_busy = median(&bare_cpu) + bare_wrk;
-    let casetrail_busy = median(&casetrail_cpu) + casetrail_wrk;
+    let bare_busy = bare_cpu + bare_wrk;
+    let casetrail_busy = casetrail_cpu + casetrail_wrk;
     println!(
         "CPU per request, server and wrk: {bare_busy:.0} µs bare, {casetrail_busy:.0} µs casetrail (a ratio of {:.2} if the cores never idled)",
         bare_busy / casetrail_busy.max(f64::MIN_POSITIVE)
     );
-    let percent = |runs: &[WrkResult], share: fn(&CoreShares) -> f64| {
-        median(&runs.iter().map(|run| 100.0 * share(&run.machine)).collect::<Vec<f64>>())
-    };
+    let idle = |run: &WrkResult| 100.0 * run.machine.idle;
+    let steal = |run: &WrkResult| 100.0 * run.machine.steal;
     println!(
         "cores idle while wrk ran: {:.0} % bare, {:.0} % casetrail; taken by the host: {:.0} %, {:.0} % (medians)",
-        percent(&bare_runs, |shares| shares.idle),
-        percent(&casetrail_runs, |shares| shares.idle),
-        percent(&bare_runs, |shares| shares.steal),
-        percent(&casetrail_runs, |shares| shares.steal),
+        median_of(&bare_runs, idle),
+        median_of(&casetrail_runs, idle),
+        median_of(&bare_runs, steal),
+        median_of(&casetrail_runs, steal),
     );
     let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
